@@ -1,0 +1,20 @@
+// Everything, with this platform's defaults: mio::poll, mio::events, mio::registry,
+// mio::waker, plus mio::net and mio::posix.
+#pragma once
+
+#include <mio/basic_poll.hpp>
+#include <mio/detail/default_policies.hpp>
+#include <mio/posix/pipe.hpp>
+#include <mio/posix/source_fd.hpp>
+
+namespace mio {
+
+/// The platform's poll: epoll on Linux (poll(2) with MIO_FORCE_POLL_SELECTOR), heap event
+/// storage sized at construction, and the platform's waker.
+using poll = basic_poll<default_selector, dynamic_storage, default_waker>;
+using events = poll::events_type;
+using registry = poll::registry_type;
+using waker = poll::waker_type;
+using event = basic_event<default_selector>;
+
+}  // namespace mio

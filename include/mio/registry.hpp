@@ -1,0 +1,110 @@
+// mio::basic_registry: registers sources with a selector (mio's Registry).
+#pragma once
+
+#include <mio/concepts.hpp>
+
+#include <atomic>
+#include <memory>
+#include <utility>
+
+namespace mio {
+
+namespace detail {
+// State shared by a registry and its clones: the one-waker-per-poll flag. Its address
+// also names the registry in io_source_state::owner, whichever clone registered.
+struct registry_shared {
+    std::atomic<bool> has_waker{false};
+};
+}  // namespace detail
+
+/// Adds, modifies and removes sources (mio's register/reregister/deregister; `register`
+/// is a C++ keyword). Thread-safe: may be used from other threads while poll() runs, as
+/// far as the selector is (every selector shipped here is).
+///
+/// Errors are the selector's (epoll: EBADF for a closed fd, EEXIST on a second add, ENOENT
+/// on modify/remove of an unregistered fd, EPERM for regular files). Debug builds also check
+/// the library's own sockets and pipes: add while registered anywhere gives file_exists,
+/// modify/remove when not registered with this registry gives no_such_file_or_directory.
+template <class Selector>
+class basic_registry {
+    static_assert(detail::check_selector<Selector>());
+
+public:
+    using selector_type = Selector;
+
+    /// A registry over a new selector.
+    static result<basic_registry> create() {
+        auto s = Selector::create();
+        if (!s) return s.error();
+        return basic_registry(std::move(*s), std::make_shared<detail::registry_shared>());
+    }
+
+    /// A second registry on the same selector, for use from another thread.
+    result<basic_registry> try_clone() const {
+        auto s = selector_.try_clone();
+        if (!s) return s.error();
+        return basic_registry(std::move(*s), shared_);
+    }
+
+    template <class Source>
+    result<void> add(Source& s, token t, interest i) {
+        static_assert(detail::check_source<Source, Selector>());
+        if constexpr (detail::has_io_state<Source>) {
+            if (MIO_DEBUG_CHECKS && s.io_state().owner() != nullptr) return std::errc::file_exists;
+        }
+        auto r = call_add(s, t, i);
+        if constexpr (detail::has_io_state<Source>) {
+            if (r) s.io_state().attach(shared_.get(), selector_traits<Selector>::hooks(selector_));
+        }
+        return r;
+    }
+
+    template <class Source>
+    result<void> modify(Source& s, token t, interest i) {
+        static_assert(detail::check_source<Source, Selector>());
+        if constexpr (detail::has_io_state<Source>) {
+            if (MIO_DEBUG_CHECKS && s.io_state().owner() != shared_.get()) return std::errc::no_such_file_or_directory;
+        }
+        if constexpr (requires { s.modify_in(selector_, t, i); }) return s.modify_in(selector_, t, i);
+        else return selector_.modify(s.native_handle(), t, i);
+    }
+
+    template <class Source>
+    result<void> remove(Source& s) {
+        static_assert(detail::check_source<Source, Selector>());
+        if constexpr (detail::has_io_state<Source>) {
+            if (MIO_DEBUG_CHECKS && s.io_state().owner() != shared_.get()) return std::errc::no_such_file_or_directory;
+        }
+        result<void> r;
+        if constexpr (requires { s.remove_from(selector_); }) r = s.remove_from(selector_);
+        else r = selector_.remove(s.native_handle());
+        if constexpr (detail::has_io_state<Source>) {
+            if (r) s.io_state().detach();
+        }
+        return r;
+    }
+
+    /// The selector behind this registry (escape hatch for backends and tests).
+    Selector& selector() noexcept { return selector_; }
+    const Selector& selector() const noexcept { return selector_; }
+
+    /// Claims the one waker slot of this poll; false when a waker already lives.
+    bool claim_waker() noexcept { return !shared_->has_waker.exchange(true, std::memory_order_acq_rel); }
+    /// The shared state a waker releases its slot through when destroyed.
+    const std::shared_ptr<detail::registry_shared>& shared_state() const noexcept { return shared_; }
+
+private:
+    basic_registry(Selector s, std::shared_ptr<detail::registry_shared> shared) noexcept
+        : selector_(std::move(s)), shared_(std::move(shared)) {}
+
+    template <class Source>
+    result<void> call_add(Source& s, token t, interest i) {
+        if constexpr (requires { s.add_to(selector_, t, i); }) return s.add_to(selector_, t, i);
+        else return selector_.add(s.native_handle(), t, i);
+    }
+
+    Selector selector_;
+    std::shared_ptr<detail::registry_shared> shared_;
+};
+
+}  // namespace mio

@@ -1,0 +1,147 @@
+// mio::epoll_selector: the Linux backend. Edge-triggered epoll, as mio uses it.
+//
+// Interest mapping: readable -> EPOLLIN | EPOLLRDHUP, writable -> EPOLLOUT,
+// priority -> EPOLLPRI; always EPOLLET. Event mapping (as mio's):
+//   readable     EPOLLIN or EPOLLPRI
+//   writable     EPOLLOUT
+//   error        EPOLLERR
+//   read_closed  EPOLLHUP, or EPOLLIN with EPOLLRDHUP
+//   write_closed EPOLLHUP, or EPOLLOUT with EPOLLERR, or EPOLLERR alone
+//   priority     EPOLLPRI
+// Timeouts have nanosecond resolution through epoll_pwait2 (glibc 2.35, Linux 5.11); without
+// it, epoll_wait with the timeout rounded up to whole milliseconds, never down to zero.
+#pragma once
+
+#include <mio/detail/config.hpp>
+#include <mio/detail/fd.hpp>
+#include <mio/interest.hpp>
+#include <mio/result.hpp>
+#include <mio/token.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <climits>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <sys/epoll.h>
+#include <time.h>
+
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+#  define MIO_HAS_EPOLL_PWAIT2 1
+#else
+#  define MIO_HAS_EPOLL_PWAIT2 0
+#endif
+
+namespace mio {
+
+namespace detail {
+// Set once a kernel older than 5.11 answered ENOSYS, so later polls go to epoll_wait directly.
+inline std::atomic<bool> epoll_pwait2_missing{false};
+}  // namespace detail
+
+/// Readiness through Linux epoll, edge-triggered. Handles are fds; closing an fd removes it
+/// from the interest list (unless it was dup'ed). try_clone dup's the epoll fd.
+class epoll_selector {
+public:
+    using handle_type = int;
+    using native_event = ::epoll_event;
+    static constexpr bool close_removes = true;
+    static constexpr bool polls_fds = true;
+
+    /// Errors: EMFILE, ENFILE, ENOMEM from epoll_create1.
+    static result<epoll_selector> create() noexcept {
+        int fd = ::epoll_create1(EPOLL_CLOEXEC);
+        if (fd < 0) return last_error();
+        return epoll_selector(fd);
+    }
+
+    result<epoll_selector> try_clone() const noexcept {
+        auto fd = detail::sys::dup_cloexec(ep_.get());
+        if (!fd) return fd.error();
+        return epoll_selector(*fd);
+    }
+
+    /// Errors: EBADF (closed fd), EEXIST (already registered), EPERM (fd not pollable, e.g. a file).
+    result<void> add(int fd, token t, interest i) noexcept { return ctl(EPOLL_CTL_ADD, fd, t, i); }
+    /// Errors: EBADF, ENOENT (not registered).
+    result<void> modify(int fd, token t, interest i) noexcept { return ctl(EPOLL_CTL_MOD, fd, t, i); }
+    /// Errors: EBADF, ENOENT (not registered).
+    result<void> remove(int fd) noexcept {
+        return detail::sys::void_result(::epoll_ctl(ep_.get(), EPOLL_CTL_DEL, fd, nullptr));
+    }
+
+    /// Waits for events into `out`. Returns how many. Errors: EINTR (not retried), EINVAL.
+    result<std::size_t> select(std::span<epoll_event> out, std::optional<std::chrono::nanoseconds> timeout) noexcept {
+        int max = out.size() > std::size_t(INT_MAX) ? INT_MAX : static_cast<int>(out.size());
+        int n;
+        if (!timeout) n = ::epoll_wait(ep_.get(), out.data(), max, -1);
+        else if (timeout->count() <= 0) n = ::epoll_wait(ep_.get(), out.data(), max, 0);
+        else n = wait_for(out.data(), max, *timeout);
+        if (n < 0) [[unlikely]]
+            return last_error();
+        return static_cast<std::size_t>(n);
+    }
+
+    static token event_token(const epoll_event& e) noexcept { return token(static_cast<std::size_t>(e.data.u64)); }
+    static bool is_readable(const epoll_event& e) noexcept { return (e.events & (EPOLLIN | EPOLLPRI)) != 0; }
+    static bool is_writable(const epoll_event& e) noexcept { return (e.events & EPOLLOUT) != 0; }
+    static bool is_error(const epoll_event& e) noexcept { return (e.events & EPOLLERR) != 0; }
+    static bool is_read_closed(const epoll_event& e) noexcept {
+        return (e.events & EPOLLHUP) != 0 || ((e.events & EPOLLIN) != 0 && (e.events & EPOLLRDHUP) != 0);
+    }
+    static bool is_write_closed(const epoll_event& e) noexcept {
+        return (e.events & EPOLLHUP) != 0 || ((e.events & EPOLLOUT) != 0 && (e.events & EPOLLERR) != 0) ||
+               e.events == EPOLLERR;
+    }
+    static bool is_priority(const epoll_event& e) noexcept { return (e.events & EPOLLPRI) != 0; }
+
+    /// The epoll fd (borrowed).
+    int native_handle() const noexcept { return ep_.get(); }
+
+private:
+    explicit epoll_selector(int fd) noexcept : ep_(fd) {}
+
+    static std::uint32_t to_epoll(interest i) noexcept {
+        std::uint32_t ev = EPOLLET;
+        if (i.is_readable()) ev |= EPOLLIN | EPOLLRDHUP;
+        if (i.is_writable()) ev |= EPOLLOUT;
+        if (i.is_priority()) ev |= EPOLLPRI;
+        return ev;
+    }
+
+    result<void> ctl(int op, int fd, token t, interest i) noexcept {
+        epoll_event ev{};
+        ev.events = to_epoll(i);
+        ev.data.u64 = t.value;
+        return detail::sys::void_result(::epoll_ctl(ep_.get(), op, fd, &ev));
+    }
+
+    int wait_for(epoll_event* out, int max, std::chrono::nanoseconds timeout) noexcept {
+#if MIO_HAS_EPOLL_PWAIT2
+        if (!detail::epoll_pwait2_missing.load(std::memory_order_relaxed)) {
+            auto secs = std::chrono::duration_cast<std::chrono::seconds>(timeout);
+            ::timespec ts{};
+            ts.tv_sec = static_cast<time_t>(secs.count());
+            ts.tv_nsec = static_cast<long>((timeout - secs).count());
+            int n = ::epoll_pwait2(ep_.get(), out, max, &ts, nullptr);
+            if (n >= 0 || errno != ENOSYS) return n;
+            detail::epoll_pwait2_missing.store(true, std::memory_order_relaxed);
+        }
+#endif
+        return ::epoll_wait(ep_.get(), out, max, round_up_ms(timeout));
+    }
+
+    // Rounds up so that a 100 us timeout waits 1 ms instead of returning at once.
+    static int round_up_ms(std::chrono::nanoseconds t) noexcept {
+        constexpr std::int64_t ns_per_ms = 1'000'000;
+        std::int64_t ns = t.count();
+        if (ns > std::int64_t(INT_MAX) * ns_per_ms) return INT_MAX;
+        return static_cast<int>((ns + ns_per_ms - 1) / ns_per_ms);
+    }
+
+    detail::owned_fd ep_;
+};
+
+}  // namespace mio

@@ -1,0 +1,44 @@
+// The backends the typed suites run over: every selector that works on this machine, each
+// with fixed and dynamic storage and with the wakers it supports. Add a backend here and
+// every typed test runs on it.
+#pragma once
+
+#include <mio/basic_poll.hpp>
+#include <mio/selector/epoll.hpp>
+#include <mio/storage/dynamic.hpp>
+#include <mio/storage/fixed.hpp>
+#include <mio/waker/eventfd.hpp>
+#include <mio/waker/pipe.hpp>
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace mio_test {
+
+template <class Selector, class Storage, class Waker>
+struct backend {
+    using selector_type = Selector;
+    using poll_type = mio::basic_poll<Selector, Storage, Waker>;
+    using events_type = typename poll_type::events_type;
+    using waker_type = typename poll_type::waker_type;
+
+    // Events with room for 64 (fixed storage ignores the argument: its capacity is 64).
+    static events_type make_events() {
+        if constexpr (std::is_default_constructible_v<events_type>) return events_type{};
+        else return events_type(64);
+    }
+};
+
+using all_backends = ::testing::Types<
+    backend<mio::epoll_selector, mio::fixed_storage<64>, mio::eventfd_waker>,
+    backend<mio::epoll_selector, mio::dynamic_storage, mio::pipe_waker>>;
+
+struct backend_names {
+    template <class T>
+    static std::string GetName(int i) {
+        return std::to_string(i) + "_" + typeid(typename T::selector_type).name();
+    }
+};
+
+}  // namespace mio_test
