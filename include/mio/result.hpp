@@ -52,14 +52,18 @@ inline bool is_would_block(std::error_code ec) noexcept {
 template <class T>
 class [[nodiscard]] result {
     static_assert(!std::is_reference_v<T>, "mio: result<T&> is not supported; use a pointer");
-    static_assert(!std::is_same_v<std::remove_cv_t<T>, std::error_code>,
-                  "mio: result<std::error_code> would be ambiguous");
+
+    static constexpr bool is_error_code = std::is_same_v<std::remove_cv_t<T>, std::error_code>;
 
 public:
     using value_type = T;
 
-    result(const T& v) noexcept(std::is_nothrow_copy_constructible_v<T>) : ok_(true) { ::new (&value_) T(v); }
-    result(T&& v) noexcept(std::is_nothrow_move_constructible_v<T>) : ok_(true) { ::new (&value_) T(std::move(v)); }
+    // For result<std::error_code> (take_error()) a bare error_code always means failure;
+    // a value is built with std::in_place.
+    result(const T& v) noexcept(std::is_nothrow_copy_constructible_v<T>) requires(!is_error_code)
+        : ok_(true) { ::new (&value_) T(v); }
+    result(T&& v) noexcept(std::is_nothrow_move_constructible_v<T>) requires(!is_error_code)
+        : ok_(true) { ::new (&value_) T(std::move(v)); }
     template <class... Args>
     explicit result(std::in_place_t, Args&&... args) : ok_(true) {
         ::new (&value_) T(std::forward<Args>(args)...);

@@ -51,8 +51,9 @@ inline result<void> set_flag(int fd, int level, int name, bool on) noexcept {
 inline result<std::error_code> take_error(int fd) noexcept {
     auto v = get_option<int>(fd, SOL_SOCKET, SO_ERROR);
     if (!v) return v.error();
-    if (*v == 0) return std::error_code{};
-    return make_errno_error(*v);
+    // A bare error_code would mean failure: the pending error is the value, built in place.
+    if (*v == 0) return result<std::error_code>(std::in_place);
+    return result<std::error_code>(std::in_place, make_errno_error(*v));
 }
 
 inline result<void> shutdown(int fd, net::shutdown_how how) noexcept {
