@@ -34,10 +34,23 @@ using all_backends = ::testing::Types<
     backend<mio::epoll_selector, mio::fixed_storage<64>, mio::eventfd_waker>,
     backend<mio::epoll_selector, mio::dynamic_storage, mio::pipe_waker>>;
 
+// Readable names for the typed suites ("epoll_fixed_eventfd"). Name every new policy here.
+template <class T> constexpr const char* name_of = "unnamed";
+template <> constexpr const char* name_of<mio::epoll_selector> = "epoll";
+template <std::size_t N> constexpr const char* name_of<mio::fixed_storage<N>> = "fixed";
+template <> constexpr const char* name_of<mio::dynamic_storage> = "dynamic";
+template <> constexpr const char* name_of<mio::eventfd_waker> = "eventfd";
+template <> constexpr const char* name_of<mio::pipe_waker> = "pipe";
+
+template <class Selector, class Storage, class Waker>
+std::string backend_name(const backend<Selector, Storage, Waker>*) {
+    return std::string(name_of<Selector>) + "_" + name_of<Storage> + "_" + name_of<Waker>;
+}
+
 struct backend_names {
     template <class T>
-    static std::string GetName(int i) {
-        return std::to_string(i) + "_" + typeid(typename T::selector_type).name();
+    static std::string GetName(int) {
+        return backend_name(static_cast<const T*>(nullptr));
     }
 };
 

@@ -1,0 +1,110 @@
+// Value semantics of token, interest and result.
+#include <mio/interest.hpp>
+#include <mio/result.hpp>
+#include <mio/token.hpp>
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+#include <unordered_set>
+
+namespace {
+
+TEST(token, compares_hashes_and_prints) {
+    mio::token a{1}, b{2}, c{1};
+    EXPECT_EQ(a, c);
+    EXPECT_NE(a, b);
+    EXPECT_LT(a, b);
+    EXPECT_EQ(std::hash<mio::token>{}(a), std::hash<mio::token>{}(c));
+    std::unordered_set<mio::token> set{a, b, c};
+    EXPECT_EQ(set.size(), 2u);
+    std::ostringstream os;
+    os << b;
+    EXPECT_EQ(os.str(), "token(2)");
+    constexpr mio::token max{~std::size_t{0}};
+    static_assert(max.value == ~std::size_t{0});
+}
+
+TEST(interest, combines_and_queries) {
+    constexpr auto rw = mio::interest::readable | mio::interest::writable;
+    static_assert(rw.is_readable() && rw.is_writable() && !rw.is_priority());
+    EXPECT_TRUE(rw.is_readable());
+    EXPECT_TRUE(rw.is_writable());
+    EXPECT_FALSE(mio::interest::readable.is_writable());
+    EXPECT_EQ(mio::interest::readable.add(mio::interest::writable), rw);
+    EXPECT_NE(mio::interest::readable, rw);
+    EXPECT_FALSE(rw.is_aio());
+    EXPECT_FALSE(rw.is_lio());
+#if MIO_HAS_PRIORITY
+    EXPECT_TRUE(mio::interest::priority.is_priority());
+    EXPECT_FALSE(mio::interest::priority.is_readable());
+#endif
+}
+
+TEST(interest, remove_to_empty_is_nullopt) {
+    constexpr auto rw = mio::interest::readable | mio::interest::writable;
+    auto r = rw.remove(mio::interest::writable);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(*r, mio::interest::readable);
+    EXPECT_FALSE(mio::interest::readable.remove(mio::interest::readable).has_value());
+    EXPECT_FALSE(rw.remove(rw).has_value());
+    // Removing something not present leaves the set as it was.
+    EXPECT_EQ(mio::interest::readable.remove(mio::interest::writable), mio::interest::readable);
+}
+
+TEST(interest, prints_its_members) {
+    std::ostringstream os;
+    os << (mio::interest::readable | mio::interest::writable);
+    EXPECT_EQ(os.str(), "READABLE | WRITABLE");
+}
+
+TEST(result, holds_value_or_error) {
+    mio::result<int> ok(42);
+    ASSERT_TRUE(ok);
+    EXPECT_TRUE(ok.has_value());
+    EXPECT_EQ(*ok, 42);
+    EXPECT_EQ(ok.value(), 42);
+    EXPECT_FALSE(ok.error());
+
+    mio::result<int> bad(std::errc::bad_file_descriptor);
+    EXPECT_FALSE(bad);
+    EXPECT_EQ(bad.error(), std::errc::bad_file_descriptor);
+#if MIO_HAS_EXCEPTIONS
+    EXPECT_THROW((void)bad.value(), std::system_error);
+#endif
+}
+
+TEST(result, moves_non_copyable_values) {
+    mio::result<std::unique_ptr<int>> r(std::make_unique<int>(7));
+    auto moved = std::move(r);
+    ASSERT_TRUE(moved);
+    EXPECT_EQ(**moved, 7);
+    mio::result<std::string> s(std::string("abc"));
+    EXPECT_EQ(s->size(), 3u);
+    s = mio::result<std::string>(std::errc::invalid_argument);
+    EXPECT_EQ(s.error(), std::errc::invalid_argument);
+    s = mio::result<std::string>(std::string("x"));
+    EXPECT_EQ(*s, "x");
+}
+
+TEST(result, void_result) {
+    mio::result<void> ok;
+    EXPECT_TRUE(ok);
+    mio::result<void> bad(std::errc::no_such_file_or_directory);
+    EXPECT_FALSE(bad);
+    EXPECT_EQ(bad.error(), std::errc::no_such_file_or_directory);
+#if MIO_HAS_EXCEPTIONS
+    EXPECT_THROW(bad.value(), std::system_error);
+#endif
+}
+
+TEST(result, would_block_detection) {
+    EXPECT_TRUE(mio::is_would_block(mio::make_errno_error(EAGAIN)));
+    EXPECT_TRUE(mio::is_would_block(mio::make_errno_error(EWOULDBLOCK)));
+    EXPECT_TRUE(mio::is_would_block(std::make_error_code(std::errc::operation_would_block)));
+    EXPECT_FALSE(mio::is_would_block(mio::make_errno_error(EINTR)));
+    EXPECT_FALSE(mio::is_would_block(std::error_code{}));
+}
+
+}  // namespace
