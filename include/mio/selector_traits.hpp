@@ -4,6 +4,8 @@
 
 #include <mio/io_source_state.hpp>
 
+#include <concepts>
+
 namespace mio {
 
 template <class S>
