@@ -20,6 +20,19 @@ struct selector_traits {
         else return false;
     }();
 
+    /// True when, on this backend, a read from a stream socket (TCP, Unix stream) that returns
+    /// fewer bytes than asked for proves the socket drained: any byte or end-of-stream that
+    /// arrives later raises a new readable event. A loop may then stop after a short read instead
+    /// of paying one more read that ends in would_block. Holds for epoll in edge-triggered mode
+    /// (the kernel raises an edge on every arrival). False by default: emulated-edge backends
+    /// (poll(2)) re-arm a source only when its I/O returns would_block, and the fake selector
+    /// promises nothing. Never true for datagram sockets (a short read is one whole datagram) or
+    /// for peek.
+    static constexpr bool short_read_drains = [] {
+        if constexpr (requires { S::short_read_drains; }) return bool(S::short_read_drains);
+        else return false;
+    }();
+
     static bool is_priority(const native_event& e) noexcept {
         if constexpr (requires { S::is_priority(e); }) return S::is_priority(e);
         else return false;

@@ -8,6 +8,9 @@
 //   read_closed  EPOLLHUP, or EPOLLIN with EPOLLRDHUP
 //   write_closed EPOLLHUP, or EPOLLOUT with EPOLLERR, or EPOLLERR alone
 //   priority     EPOLLPRI
+// Short reads: a read from a stream socket that returns fewer bytes than asked for means the
+// socket was drained at that moment, and any later arrival raises a new edge, so callers may
+// stop reading there (short_read_drains; see selector_traits). Tokio relies on the same fact.
 // Timeouts have nanosecond resolution through epoll_pwait2 (glibc 2.35, Linux 5.11); without
 // it, epoll_wait with the timeout rounded up to whole milliseconds, never down to zero.
 #pragma once
@@ -49,6 +52,8 @@ public:
     using native_event = ::epoll_event;
     static constexpr bool close_removes = true;
     static constexpr bool polls_fds = true;
+    /// Edge-triggered: a short read from a stream socket proves it drained (see the file comment).
+    static constexpr bool short_read_drains = true;
 
     /// Errors: EMFILE, ENFILE, ENOMEM from epoll_create1.
     static result<epoll_selector> create() noexcept {
