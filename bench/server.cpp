@@ -1,0 +1,225 @@
+// The W1/W2 echo server of the shared workloads (../shared/anchors/WORKLOADS.md), written
+// with this library:
+//
+//   server PORT NCONN
+//
+// One thread, one poll. Listens on 127.0.0.1:PORT (SO_REUSEADDR, backlog 1024), sets
+// TCP_NODELAY on every accepted connection, echoes every byte, keeps a backlog when a write
+// is short and flushes it on writability, and exits 0 once NCONN connections were closed by
+// their peers. Each connection is registered once, readable | writable (edge-triggered).
+//
+// Read discipline: where the selector promises it (selector_traits<S>::short_read_drains:
+// epoll), a read shorter than the buffer ends the read loop, because the next byte raises a
+// new edge: 3 syscalls per request (poll, read, write). Elsewhere (poll(2), which re-arms a
+// source only when its I/O returns would_block) the loop reads until would_block.
+//
+// On exit it prints to stderr: "mio_bench allocs_steady=N allocs_total=M", where N counts the
+// heap allocations made after the last connection was accepted (the measured phase).
+#include "bench_common.hpp"
+
+#include <mio/mio.hpp>
+#include <mio/net/tcp_listener.hpp>
+#include <mio/net/tcp_stream.hpp>
+
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+namespace {
+
+using selector = mio::default_selector;
+using poll_type = mio::basic_poll<selector, mio::fixed_storage<256>, mio::no_waker>;
+using event = mio::basic_event<selector>;
+constexpr bool short_read_drains = mio::selector_traits<selector>::short_read_drains;
+
+// A connection's token is its address (as a slab index would be in mio); 0 is the listener.
+constexpr mio::token listener_token{0};
+constexpr std::size_t read_buffer_size = 16 * 1024;
+
+std::byte read_buffer[read_buffer_size];
+
+bool interrupted(std::error_code ec) noexcept { return ec == std::errc::interrupted; }
+
+[[noreturn]] void fail(const char* what, std::error_code ec) { mio_bench::die(what, ec.value()); }
+
+struct connection {
+    mio::net::tcp_stream stream;
+    std::vector<std::byte> backlog;  // bytes not yet echoed (only after a short write)
+    bool has_backlog = false;        // !backlog.empty(), in one byte: tested on every event
+
+    // Handles one event. False when the connection is finished (end of stream or error).
+    bool serve(const event& e) {
+        if (has_backlog && e.is_writable()) [[unlikely]] {
+            if (!flush()) return false;
+        }
+        // Readable first, alone: the common case then costs one test.
+        if (e.is_readable()) [[likely]]
+            return on_readable();
+        if (e.is_read_closed() || e.is_error()) return on_readable();
+        return true;
+    }
+
+    // Reads and echoes what is there. False when the connection is finished. Inlined by force:
+    // it is the hot path, called from two places in serve().
+    [[gnu::always_inline]] bool on_readable() {
+        for (;;) {
+            auto r = stream.read(std::span<std::byte>(read_buffer));
+            if (!r) [[unlikely]] {
+                if (mio::is_would_block(r.error())) return true;
+                if (interrupted(r.error())) continue;
+                return false;
+            }
+            std::size_t n = *r;
+            if (n == 0) [[unlikely]]
+                return false;
+            if (!echo(std::span<const std::byte>(read_buffer, n))) [[unlikely]]
+                return false;
+            if constexpr (short_read_drains) {
+                if (n < read_buffer_size) [[likely]]
+                    return true;  // drained: the next byte raises a new edge
+            }
+        }
+    }
+
+    // Echoes `data`: straight to the socket unless a backlog is waiting. False on a fatal error.
+    [[gnu::always_inline]] bool echo(std::span<const std::byte> data) {
+        if (has_backlog) [[unlikely]]
+            return keep(data);
+        auto w = stream.write(data);
+        if (w && *w == data.size()) [[likely]]
+            return true;
+        return echo_rest(w, data);
+    }
+
+    // The rare rest of echo: a short write, would_block (keep the rest) or an error.
+    [[gnu::noinline]] bool echo_rest(mio::result<std::size_t> w, std::span<const std::byte> data) {
+        for (;;) {
+            if (w) {
+                data = data.subspan(*w);
+                if (data.empty()) return true;
+            } else if (mio::is_would_block(w.error())) {
+                return keep(data);
+            } else if (!interrupted(w.error())) {
+                return false;
+            }
+            w = stream.write(data);
+        }
+    }
+
+    [[gnu::noinline]] bool keep(std::span<const std::byte> data) {
+        backlog.insert(backlog.end(), data.begin(), data.end());
+        has_backlog = true;
+        return true;
+    }
+
+    // Writes as much of the backlog as the socket takes. False on a fatal error.
+    [[gnu::noinline]] bool flush() {
+        std::size_t done = 0;
+        while (done < backlog.size()) {
+            auto w = stream.write(std::span<const std::byte>(backlog).subspan(done));
+            if (w) {
+                done += *w;
+                continue;
+            }
+            if (mio::is_would_block(w.error())) break;
+            if (interrupted(w.error())) continue;
+            return false;
+        }
+        backlog.erase(backlog.begin(), backlog.begin() + static_cast<std::ptrdiff_t>(done));
+        has_backlog = !backlog.empty();
+        return true;
+    }
+};
+
+class server {
+public:
+    server(poll_type poll, mio::net::tcp_listener listener, long nconn)
+        : poll_(std::move(poll)), listener_(std::move(listener)), nconn_(nconn) {
+        conns_.reserve(static_cast<std::size_t>(nconn));
+    }
+
+    // The event loop: returns once nconn connections were closed by their peers.
+    void run() {
+        long closed = 0;
+        for (;;) {
+            if (auto r = poll_.poll(events_, std::nullopt); !r) [[unlikely]] {
+                if (interrupted(r.error())) continue;
+                fail("poll", r.error());
+            }
+            for (auto e : events_) {
+                auto* c = reinterpret_cast<connection*>(e.token().value);
+                if (c == nullptr) [[unlikely]] {
+                    accept_all();
+                    continue;
+                }
+                if (!c->serve(e)) [[unlikely]] {
+                    close(c);
+                    if (++closed == nconn_) return;
+                }
+            }
+        }
+    }
+
+    std::uint64_t steady_from() const noexcept { return steady_from_; }
+
+private:
+    [[gnu::noinline]] void accept_all() {
+        for (;;) {
+            auto a = listener_.accept();
+            if (!a) {
+                if (mio::is_would_block(a.error())) return;
+                if (interrupted(a.error()) || a.error() == std::errc::connection_aborted) continue;
+                fail("accept", a.error());
+            }
+            auto c = std::make_unique<connection>(connection{std::move(a->first), {}});
+            if (auto r = c->stream.set_nodelay(true); !r) fail("set_nodelay", r.error());
+            auto t = mio::token(reinterpret_cast<std::size_t>(c.get()));
+            if (auto r = poll_.registry().add(c->stream, t, mio::interest::readable | mio::interest::writable); !r)
+                fail("add", r.error());
+            conns_.push_back(std::move(c));
+            steady_from_ = mio_bench::allocation_count();
+        }
+    }
+
+    // Dropping the stream closes it, which also removes it from the poll.
+    [[gnu::noinline]] void close(connection* c) {
+        for (auto& p : conns_) {
+            if (p.get() == c) {
+                p.reset();
+                return;
+            }
+        }
+    }
+
+    poll_type poll_;
+    mio::net::tcp_listener listener_;
+    long nconn_;
+    poll_type::events_type events_;
+    std::vector<std::unique_ptr<connection>> conns_;
+    std::uint64_t steady_from_ = mio_bench::allocation_count();
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 3) {
+        std::fprintf(stderr, "usage: %s PORT NCONN\n", argv[0]);
+        return 2;
+    }
+    auto port = static_cast<std::uint16_t>(mio_bench::arg_long(argc, argv, 1, 0));
+    long nconn = mio_bench::arg_long(argc, argv, 2, 1);
+    mio_bench::raise_nofile(4096);
+
+    auto poll = poll_type::create();
+    if (!poll) fail("poll", poll.error());
+    auto listener = mio::net::tcp_listener::bind(mio::net::socket_address(mio::net::ipv4_address::loopback, port));
+    if (!listener) fail("bind", listener.error());
+    if (auto r = poll->registry().add(*listener, listener_token, mio::interest::readable); !r) fail("add", r.error());
+
+    auto srv = std::make_unique<server>(std::move(*poll), std::move(*listener), nconn);
+    srv->run();
+    std::fprintf(stderr, "mio_bench allocs_steady=%llu allocs_total=%llu\n",
+                 static_cast<unsigned long long>(mio_bench::allocation_count() - srv->steady_from()),
+                 static_cast<unsigned long long>(mio_bench::allocation_count()));
+    return 0;
+}
