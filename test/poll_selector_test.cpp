@@ -216,6 +216,17 @@ TYPED_TEST(poll_selector_test, hang_up_is_reported_once) {
     EXPECT_TRUE(this->tokens(0ns).empty());
 }
 
+TYPED_TEST(poll_selector_test, error_after_consumed_readiness_is_still_reported_once) {
+    auto [tx, rx] = mio::posix::pipe().value();
+    ASSERT_TRUE(this->poll.registry().add(tx, mio::token{3}, mio::interest::writable));
+    EXPECT_EQ(this->tokens(1s), std::vector<std::size_t>{3});  // writable, now consumed
+    { auto gone = std::move(rx); }                              // POLLERR on the write end
+    this->poll.poll(this->events, 1s).value();
+    ASSERT_EQ(this->events.size(), 1u);
+    EXPECT_TRUE((*this->events.begin()).is_write_closed());
+    EXPECT_TRUE(this->tokens(10ms).empty()) << "reported once, not on every poll";
+}
+
 TYPED_TEST(poll_selector_test, raw_fd_closed_while_registered_is_an_error_event_once) {
     int fds[2];
     ASSERT_EQ(::pipe(fds), 0);

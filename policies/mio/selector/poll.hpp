@@ -2,8 +2,10 @@
 // semantics emulated on top of level-triggered poll(2).
 //
 // Emulated edges: once an event is reported for a source, the readiness it reported is no
-// longer polled for (and after POLLHUP/POLLERR/POLLNVAL nothing is: poll(2) reports those
-// whatever it is asked) until the source is re-armed. A source is re-armed by
+// longer polled for until the source is re-armed. The fd stays in the poll(2) set, asking for
+// nothing, so that a later hang-up or error is still reported once (as epoll reports a new
+// EPOLLHUP/EPOLLERR edge); after POLLHUP/POLLERR/POLLNVAL it leaves the set until re-armed,
+// because poll(2) reports those on every call whatever it is asked. A source is re-armed by
 //   - its own I/O returning would_block: the library's sockets and pipes carry the hooks()
 //     of this selector in their io_source_state and call rearm(fd) then;
 //   - registry.modify(), which re-arms with the new interest;
@@ -28,7 +30,7 @@
 // notify pipe); the poll wakes, rebuilds its copy and polls again with what is left of its
 // timeout, so the change takes effect at once.
 //
-// Costs: each poll copies the armed part of the interest set (O(n)) and poll(2) scans it
+// Costs: each poll copies the interest set when it changed (O(n)) and poll(2) scans it
 // (O(n)); at most RLIMIT_NOFILE fds (poll fails with EINVAL beyond it). add allocates when the
 // set or the highest fd grows; select allocates nothing once the set has stopped growing.
 // Timeouts have nanosecond resolution through ppoll where libc has it (Linux, the BSDs);
@@ -93,8 +95,8 @@ inline short to_poll_events(interest i) noexcept {
     return ev;
 }
 
-// What poll(2) reports whether asked or not; after one of these a source is fully disarmed,
-// or a hung-up socket would be reported on every poll.
+// What poll(2) reports whether asked or not; after one of these a source leaves the set
+// until re-armed, or a hung-up socket would be reported on every poll.
 inline constexpr short poll_always = POLLHUP | POLLERR | POLLNVAL;
 
 // Wakes a poll(2) blocked in another thread: an eventfd on Linux, a self-pipe elsewhere.
@@ -150,6 +152,7 @@ struct poll_registration {
     std::size_t token;
     short interest;    // every poll(2) bit the registration asks for
     short armed;       // the part still polled for (the rest was reported and awaits a re-arm)
+    bool quiet;        // hang-up or error reported: out of the poll(2) set until re-armed
     std::uint64_t id;  // unique per add: a poll in flight never credits an old fd's readiness to a new one
 };
 
@@ -165,7 +168,7 @@ public:
         auto at = static_cast<std::size_t>(fd);
         if (slot_of_fd_.size() <= at) slot_of_fd_.resize(at + 1, 0);
         short ev = to_poll_events(i);
-        regs_.push_back({fd, t.value, ev, ev, next_id_++});
+        regs_.push_back({fd, t.value, ev, ev, false, next_id_++});
         slot_of_fd_[at] = regs_.size();
         changed();
         return {};
@@ -178,6 +181,7 @@ public:
         if (r == nullptr) return std::errc::no_such_file_or_directory;
         r->token = t.value;
         r->interest = r->armed = to_poll_events(i);
+        r->quiet = false;
         changed();
         return {};
     }
@@ -196,8 +200,9 @@ public:
     void rearm(int fd) noexcept {
         std::lock_guard lock(mutex_);
         auto* r = find(fd);
-        if (r == nullptr || r->armed == r->interest) return;  // nothing to do: no wake-up either
+        if (r == nullptr || (r->armed == r->interest && !r->quiet)) return;  // armed: no wake-up either
         r->armed = r->interest;
+        r->quiet = false;
         changed();
     }
 
@@ -209,7 +214,7 @@ public:
     static void rearm_hook(void* self, int fd) noexcept { static_cast<poll_shared*>(self)->rearm(fd); }
     static void forget_hook(void* self, int fd) noexcept { static_cast<poll_shared*>(self)->forget(fd); }
 
-    // Called by select(), which owns `fds` and `ids` (its private copy of the armed set).
+    // Called by select(), which owns `fds` and `ids` (its private copy of the set).
     // Everything below runs with the mutex held by the caller.
     std::mutex& mutex() noexcept { return mutex_; }
 
@@ -227,7 +232,7 @@ public:
             fds.push_back({notify_.read_fd(), POLLIN, 0});
             ids.push_back(0);
             for (const auto& r : regs_) {
-                if (r.armed == 0) continue;
+                if (r.quiet) continue;
                 fds.push_back({r.fd, r.armed, 0});
                 ids.push_back(r.id);
             }
@@ -265,7 +270,8 @@ public:
                 return n;
             }
             out[n++] = poll_event{r->token, got};
-            r->armed = (got & poll_always) ? short(0) : static_cast<short>(r->armed & ~got);
+            r->armed = static_cast<short>(r->armed & ~got);
+            r->quiet = (got & poll_always) != 0;
             ++version_;
         }
         return n;
@@ -465,7 +471,7 @@ private:
     }
 
     std::shared_ptr<detail::poll_shared> shared_;
-    // This handle's private copy of the armed set: index 0 is the notify fd; ids_ runs parallel.
+    // This handle's private copy of the poll(2) set: index 0 is the notify fd; ids_ runs parallel.
     std::vector<pollfd> fds_;
     std::vector<std::uint64_t> ids_;
     std::uint64_t built_ = 0;  // the set version fds_ was copied from (0: never)
