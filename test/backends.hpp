@@ -5,6 +5,7 @@
 
 #include <mio/basic_poll.hpp>
 #include <mio/selector/epoll.hpp>
+#include <mio/selector/poll.hpp>
 #include <mio/storage/dynamic.hpp>
 #include <mio/storage/fixed.hpp>
 #include <mio/waker/eventfd.hpp>
@@ -32,11 +33,14 @@ struct backend {
 
 using all_backends = ::testing::Types<
     backend<mio::epoll_selector, mio::fixed_storage<64>, mio::eventfd_waker>,
-    backend<mio::epoll_selector, mio::dynamic_storage, mio::pipe_waker>>;
+    backend<mio::epoll_selector, mio::dynamic_storage, mio::pipe_waker>,
+    backend<mio::poll_selector, mio::fixed_storage<64>, mio::eventfd_waker>,
+    backend<mio::poll_selector, mio::dynamic_storage, mio::pipe_waker>>;
 
 // Readable names for the typed suites ("epoll_fixed_eventfd"). Name every new policy here.
 template <class T> constexpr const char* name_of = "unnamed";
 template <> constexpr const char* name_of<mio::epoll_selector> = "epoll";
+template <> constexpr const char* name_of<mio::poll_selector> = "poll";
 template <std::size_t N> constexpr const char* name_of<mio::fixed_storage<N>> = "fixed";
 template <> constexpr const char* name_of<mio::dynamic_storage> = "dynamic";
 template <> constexpr const char* name_of<mio::eventfd_waker> = "eventfd";
