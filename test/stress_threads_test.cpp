@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
+#include <sys/ioctl.h>
 #include <optional>
 #include <random>
 #include <thread>
@@ -146,6 +147,7 @@ private:
     void step() {
         std::size_t k = rng_() % slots_per_worker;
         unsigned action = rng_() % 16;
+        last_step_ = std::to_string(action);
         if (action == 0) return wake();
         if (!slots_[k].pipe) return add(k);
         if (action < 5) return write_and_check(k);
@@ -256,7 +258,15 @@ private:
             auto v = seen.load(std::memory_order_relaxed);
             return (v >> 32) != before && (v & 0xffffffffu) == sl.token;
         };
-        if (!wait_for(reported)) return fail("lost event: token " + std::to_string(sl.token) + " never reported");
+        if (!wait_for(reported)) {
+            auto v = seen.load(std::memory_order_relaxed);
+            int pending = -1;
+            ::ioctl(sl.pipe->second.native_handle(), FIONREAD, &pending);
+            return fail("lost event: token " + std::to_string(sl.token) + " never reported (events for the slot: " +
+                        std::to_string(before) + " before the write, " + std::to_string(v >> 32) +
+                        " now, last token " + std::to_string(v & 0xffffffffu) + "; " + std::to_string(pending) +
+                        " bytes unread; last step " + last_step_ + ")");
+        }
         react(k);
     }
 
@@ -277,6 +287,7 @@ private:
     std::minstd_rand rng_;
     std::array<slot, slots_per_worker> slots_{};
     std::array<std::uint64_t, slots_per_worker> drained_at_{};  // event count at the last drain
+    std::string last_step_;  // for failure messages
 };
 
 template <class B>
