@@ -280,6 +280,22 @@ TYPED_TEST(poll_test, double_add_is_eexist) {
     ASSERT_TRUE(reg.remove(raw));
 }
 
+TYPED_TEST(poll_test, temporary_source_fd_registers_like_a_named_one) {
+    auto p = mio::posix::pipe();
+    ASSERT_TRUE(p);
+    auto& reg = this->poll().registry();
+    int fd = p->second.native_handle();
+    ASSERT_TRUE(reg.add(mio::posix::source_fd{fd}, mio::token{8}, mio::interest::readable));
+    write_bytes(p->first, 1);
+    auto got = poll_once(this->poll(), this->events_, 1s);
+    EXPECT_NE(find(got, 8), nullptr);
+    ASSERT_TRUE(reg.modify(mio::posix::source_fd{fd}, mio::token{9}, mio::interest::readable));
+    ASSERT_TRUE(reg.remove(mio::posix::source_fd{fd}));
+    auto r = reg.remove(mio::posix::source_fd{fd});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), std::errc::no_such_file_or_directory);
+}
+
 TYPED_TEST(poll_test, modify_or_remove_of_unregistered_is_enoent) {
     auto p = mio::posix::pipe();
     ASSERT_TRUE(p);

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 namespace mio {
@@ -46,23 +47,25 @@ public:
         return basic_registry(std::move(*s), shared_);
     }
 
+    // Sources are taken by forwarding reference so that a temporary
+    // (registry.add(posix::source_fd{fd}, ...)) works as a named one does.
     template <class Source>
-    result<void> add(Source& s, token t, interest i) {
-        static_assert(detail::check_source<Source, Selector>());
-        if constexpr (detail::has_io_state<Source>) {
+    result<void> add(Source&& s, token t, interest i) {
+        static_assert(detail::check_source<std::remove_cvref_t<Source>, Selector>());
+        if constexpr (detail::has_io_state<std::remove_cvref_t<Source>>) {
             if (MIO_DEBUG_CHECKS && s.io_state().owner() != nullptr) return std::errc::file_exists;
         }
         auto r = call_add(s, t, i);
-        if constexpr (detail::has_io_state<Source>) {
+        if constexpr (detail::has_io_state<std::remove_cvref_t<Source>>) {
             if (r) s.io_state().attach(shared_.get(), selector_traits<Selector>::hooks(selector_));
         }
         return r;
     }
 
     template <class Source>
-    result<void> modify(Source& s, token t, interest i) {
-        static_assert(detail::check_source<Source, Selector>());
-        if constexpr (detail::has_io_state<Source>) {
+    result<void> modify(Source&& s, token t, interest i) {
+        static_assert(detail::check_source<std::remove_cvref_t<Source>, Selector>());
+        if constexpr (detail::has_io_state<std::remove_cvref_t<Source>>) {
             if (MIO_DEBUG_CHECKS && s.io_state().owner() != shared_.get()) return std::errc::no_such_file_or_directory;
         }
         if constexpr (requires { s.modify_in(selector_, t, i); }) return s.modify_in(selector_, t, i);
@@ -70,15 +73,15 @@ public:
     }
 
     template <class Source>
-    result<void> remove(Source& s) {
-        static_assert(detail::check_source<Source, Selector>());
-        if constexpr (detail::has_io_state<Source>) {
+    result<void> remove(Source&& s) {
+        static_assert(detail::check_source<std::remove_cvref_t<Source>, Selector>());
+        if constexpr (detail::has_io_state<std::remove_cvref_t<Source>>) {
             if (MIO_DEBUG_CHECKS && s.io_state().owner() != shared_.get()) return std::errc::no_such_file_or_directory;
         }
         result<void> r;
         if constexpr (requires { s.remove_from(selector_); }) r = s.remove_from(selector_);
         else r = selector_.remove(s.native_handle());
-        if constexpr (detail::has_io_state<Source>) {
+        if constexpr (detail::has_io_state<std::remove_cvref_t<Source>>) {
             if (r) s.io_state().detach();
         }
         return r;
@@ -98,7 +101,7 @@ private:
         : selector_(std::move(s)), shared_(std::move(shared)) {}
 
     template <class Source>
-    result<void> call_add(Source& s, token t, interest i) {
+    result<void> call_add(Source&& s, token t, interest i) {
         if constexpr (requires { s.add_to(selector_, t, i); }) return s.add_to(selector_, t, i);
         else return selector_.add(s.native_handle(), t, i);
     }
