@@ -233,11 +233,14 @@ private:
     // Drains in reaction to every event reported for the slot since the last drain. As mio
     // documents, an event (even a spurious or stale one) is only followed by another edge
     // once the source was drained to would_block after it.
-    void react(std::size_t k) {
+    // Returns the event count it saw settled: an event counted after that may have found the
+    // pipe readable and disarmed it (emulated edges) before the next write, so the caller
+    // must accept any event after this count as the answer to its write.
+    std::uint64_t react(std::size_t k) {
         auto& seen = s_.seen[global_slot(k)];
         for (;;) {
             auto count = seen.load(std::memory_order_relaxed) >> 32;
-            if (count == drained_at_[k]) return;
+            if (count == drained_at_[k]) return count;
             drained_at_[k] = count;
             drain(k);
         }
@@ -247,11 +250,10 @@ private:
     void write_and_check(std::size_t k) {
         auto& sl = slots_[k];
         auto& seen = s_.seen[global_slot(k)];
-        react(k);
-        const auto before = seen.load(std::memory_order_relaxed) >> 32;
+        const auto before = react(k);
         write_one(k);
         if (!log_.failures.empty()) return;
-        // An event for the current token reported after the write began. An event with an
+        // An event for the current token reported after the last drain. An event with an
         // older token can only come from a poll before the one that reports the current
         // token (else the removal guarantee is broken, which the final check reports).
         auto reported = [&] {

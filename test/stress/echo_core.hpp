@@ -32,6 +32,19 @@
 
 namespace mio_stress {
 
+/// A position-sensitive checksum of a byte stream, the same whatever the chunking
+/// (Fletcher-style, 64-bit). The load client and server each sum the streams they saw.
+struct stream_sum {
+    std::uint64_t a = 0, b = 0;
+    void add(const std::byte* p, std::size_t n) noexcept {
+        for (std::size_t k = 0; k < n; ++k) {
+            a += static_cast<std::uint8_t>(p[k]);
+            b += a;
+        }
+    }
+    std::uint64_t value() const noexcept { return a ^ (b * 0x9e3779b97f4a7c15ull); }
+};
+
 struct echo_stats {
     std::uint64_t adopted = 0;         // connections registered
     std::uint64_t rejected = 0;        // add failed: closed at once
@@ -43,6 +56,7 @@ struct echo_stats {
     std::uint64_t stray_events = 0;    // events for tokens no longer known
     std::uint64_t bytes_in = 0;
     std::uint64_t bytes_out = 0;
+    std::uint64_t checksum = 0;        // sum of stream_sum values of the connections closed at eof
 };
 
 /// Echo connections registered with `Registry`. Tokens start at `first_token` and are never
@@ -106,6 +120,7 @@ private:
         bool writable = true;
         bool eof = false;
         bool want_write = false;         // registered readable | writable
+        stream_sum sum;                  // of every byte read
     };
     using iterator = typename std::unordered_map<std::size_t, conn>::iterator;
 
@@ -125,6 +140,7 @@ private:
                 if (*n == 0) { c.eof = true; break; }
                 if (c.sent > 0 && c.sent == c.backlog.size()) c.backlog.clear(), c.sent = 0;
                 c.backlog.insert(c.backlog.end(), buf, buf + *n);
+                c.sum.add(buf, *n);
                 stats_.bytes_in += *n;
                 progress = true;
             }
@@ -144,6 +160,7 @@ private:
         }
         if (c.eof && c.backlog.empty()) {
             ++stats_.closed_eof;
+            stats_.checksum += c.sum.value();
             return close(it, false);
         }
         // Ask for writable exactly while bytes are owed and the socket is full.
