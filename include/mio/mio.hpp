@@ -4,6 +4,7 @@
 
 #include <mio/basic_poll.hpp>
 #include <mio/detail/default_policies.hpp>
+#include <mio/net.hpp>
 #include <mio/posix/pipe.hpp>
 #include <mio/posix/source_fd.hpp>
 

@@ -1,0 +1,262 @@
+// A TCP echo server: every byte a client sends comes back to it (mio's tcp_server example,
+// echoing instead of greeting).
+//
+//   tcp_server                  serve on 127.0.0.1 and a free port (printed) until Ctrl-C
+//                               (try: nc 127.0.0.1 <port>)
+//   tcp_server --port 9000      serve on 127.0.0.1:9000
+//   tcp_server --demo [N]       also run N clients (default 100) on another thread: each sends a
+//                               message (16 KiB to 8 MiB), then reads the echo and checks every byte;
+//                               exit 0 only if all came back intact
+//   (--port and --demo combine; the demo's clients are plain mio sockets on a second poll)
+//
+// What it shows: edge-triggered readiness (read and write until would_block), partial writes
+// (a per-connection backlog of bytes not yet echoed), backpressure (a client that does not
+// read its echo is not read from either), clients that close, and a waker to stop the loop.
+#include <mio/mio.hpp>
+#include <mio/net/tcp_listener.hpp>
+#include <mio/net/tcp_stream.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string_view>
+#include <sys/resource.h>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+constexpr mio::token server_token{0};
+constexpr mio::token waker_token{1};
+constexpr std::size_t max_backlog = 8 << 20;  // stop reading from a client this far behind
+
+std::atomic<bool> interrupted{false};
+extern "C" void on_signal(int) { interrupted = true; }
+
+// One accepted client, and what it sent that we have not echoed yet: backlog[echoed...].
+struct connection {
+    mio::net::tcp_stream stream;
+    std::vector<char> backlog{};
+    std::size_t echoed = 0;
+    bool read_closed = false;
+};
+
+// Called on every event for a client. Reads and echoes until the socket would block (only
+// then does a new event come: readiness is edge-triggered). Returns false when the
+// connection is finished: the client closed and got all its bytes back, or it failed.
+bool serve(connection& c, std::size_t& blocked_writes) {
+    char buf[64 * 1024];
+    bool writable = true;
+    for (;;) {
+        // Echo the backlog. A partial write leaves the rest for the next writable event.
+        while (writable && c.echoed < c.backlog.size()) {
+            auto n = c.stream.write(std::span<const char>(c.backlog).subspan(c.echoed));
+            if (!n && !mio::is_would_block(n.error())) return false;  // reset by the client
+            if (!n) {
+                writable = false;
+                ++blocked_writes;
+            } else {
+                c.echoed += *n;
+            }
+        }
+        if (c.echoed > c.backlog.size() / 2) {  // drop what was echoed, a large part at a time
+            c.backlog.erase(c.backlog.begin(), c.backlog.begin() + static_cast<std::ptrdiff_t>(c.echoed));
+            c.echoed = 0;
+        }
+        if (c.read_closed) return c.echoed < c.backlog.size();  // finished once all is echoed
+        if (c.backlog.size() - c.echoed >= max_backlog) return true;  // wait until the client reads
+        auto n = c.stream.read(std::span<char>(buf));
+        if (!n) return mio::is_would_block(n.error());  // would_block: wait for the next event
+        if (*n == 0) c.read_closed = true;              // the client closed its writing side
+        else c.backlog.insert(c.backlog.end(), buf, buf + *n);
+    }
+}
+
+// ---- The demo: N clients on their own thread and their own poll -------------------------
+
+char pattern(std::size_t id, std::size_t offset) { return static_cast<char>((offset * 7 + id * 13) % 251); }
+// 16-64 KiB; 8 MiB for every hundredth client, more than the OS buffers on loopback, so the
+// server's writes must wait (but no more than max_backlog, or a client that sends everything
+// before reading could stall its connection).
+std::size_t message_size(std::size_t id) {
+    return id % 100 == 0 ? max_backlog : 16 * 1024 + (id * 7919) % (48 * 1024);
+}
+
+// True when every client got its whole message back, byte for byte, then end of stream.
+bool run_clients(const mio::net::socket_address& server, std::size_t count) {
+    struct client {
+        mio::net::tcp_stream stream;
+        std::size_t sent = 0, received = 0;
+        bool done = false;
+    };
+    auto poll = mio::poll::create();
+    if (!poll) return false;
+    mio::events events(256);
+    std::vector<client> clients;
+    clients.reserve(count);
+    for (std::size_t id = 0; id < count; ++id) {
+        auto s = mio::net::tcp_stream::connect(server);  // completes in the background
+        if (!s || !poll->registry().add(*s, mio::token{id}, mio::interest::readable | mio::interest::writable)) {
+            std::fprintf(stderr, "client %zu: connect failed\n", id);
+            return false;
+        }
+        clients.push_back(client{std::move(*s)});
+    }
+
+    std::size_t finished = 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(50);
+    while (finished < count && std::chrono::steady_clock::now() < deadline) {
+        if (auto r = poll->poll(events, std::chrono::milliseconds(100)); !r && r.error() != std::errc::interrupted)
+            return false;
+        for (auto event : events) {
+            const std::size_t id = event.token().value;
+            client& c = clients[id];
+            if (c.done) continue;
+            // Send the rest of the message, then close our writing side.
+            const std::size_t size = message_size(id);
+            char chunk[16 * 1024];
+            while (c.sent < size) {
+                std::size_t len = std::min(sizeof chunk, size - c.sent);
+                for (std::size_t k = 0; k < len; ++k) chunk[k] = pattern(id, c.sent + k);
+                auto n = c.stream.write(std::span<const char>(chunk, len));
+                if (!n && mio::is_would_block(n.error())) break;  // wait for a writable event
+                if (!n) {
+                    std::fprintf(stderr, "client %zu: write: %s\n", id, n.error().message().c_str());
+                    return false;
+                }
+                c.sent += *n;
+                if (c.sent == size) (void)c.stream.shutdown(mio::net::shutdown_how::write);
+            }
+            // Only then read the echo (as a request/response client would), so that the server
+            // must keep a backlog. Check every byte; end of stream means the server is done.
+            while (c.sent == size) {
+                auto n = c.stream.read(std::span<char>(chunk));
+                if (!n && mio::is_would_block(n.error())) break;
+                if (!n || (*n == 0 && c.received != size)) {
+                    std::fprintf(stderr, "client %zu: got %zu of %zu bytes back\n", id, c.received, size);
+                    return false;
+                }
+                if (*n == 0) {
+                    c.done = true;
+                    ++finished;
+                    break;
+                }
+                for (std::size_t k = 0; k < *n; ++k, ++c.received)
+                    if (chunk[k] != pattern(id, c.received)) {
+                        std::fprintf(stderr, "client %zu: byte %zu is wrong\n", id, c.received);
+                        return false;
+                    }
+            }
+        }
+    }
+    if (finished < count) std::fprintf(stderr, "only %zu of %zu clients finished in time\n", finished, count);
+    return finished == count;
+}
+
+struct options {
+    std::uint16_t port = 0;
+    std::size_t demo_clients = 0;
+};
+
+std::optional<options> parse_args(int argc, char** argv) {
+    options o;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        bool has_number = i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9';
+        if (arg == "--port" && has_number) {
+            unsigned long p = std::strtoul(argv[++i], nullptr, 10);
+            if (p > 65535) return std::nullopt;
+            o.port = static_cast<std::uint16_t>(p);
+        } else if (arg == "--demo") {
+            o.demo_clients = has_number ? std::strtoul(argv[++i], nullptr, 10) : 100;
+            if (o.demo_clients == 0) return std::nullopt;
+        } else {
+            return std::nullopt;
+        }
+    }
+    return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    auto opts = parse_args(argc, argv);
+    if (!opts) {
+        std::fprintf(stderr, "usage: %s [--port P] [--demo [N]]\n", argv[0]);
+        return 2;
+    }
+    // Each connection is one fd here and one in the demo's client: allow as many as we may.
+    if (rlimit rl{}; ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)::setrlimit(RLIMIT_NOFILE, &rl);
+    }
+
+    auto poll = mio::poll::create();
+    if (!poll) return std::fprintf(stderr, "poll: %s\n", poll.error().message().c_str()), 1;
+    auto listener = mio::net::tcp_listener::bind(mio::net::socket_address(mio::net::ipv4_address::loopback, opts->port));
+    if (!listener) return std::fprintf(stderr, "bind: %s\n", listener.error().message().c_str()), 1;
+    auto waker = mio::waker::create(poll->registry(), waker_token);
+    if (!waker || !poll->registry().add(*listener, server_token, mio::interest::readable)) return 1;
+    auto address = *listener->local_addr();
+    std::printf("echo server on %s\n", address.to_string().c_str());
+    std::fflush(stdout);  // scripts read the address from a pipe
+
+    // Ctrl-C interrupts poll (EINTR is returned, not retried) and the loop ends.
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+
+    std::atomic<bool> demo_ok{false};
+    std::thread demo;
+    if (opts->demo_clients > 0)
+        demo = std::thread([&] {
+            demo_ok = run_clients(address, opts->demo_clients);
+            (void)waker->wake();  // tell the server loop that the demo is over
+        });
+
+    mio::events events(1024);
+    std::unordered_map<std::size_t, connection> connections;
+    std::size_t next_token = 2, accepted = 0, blocked_writes = 0;
+    bool running = true;
+    while (running && !interrupted) {
+        if (auto r = poll->poll(events, std::nullopt); !r) {
+            if (r.error() == std::errc::interrupted) continue;  // the loop condition decides
+            std::fprintf(stderr, "poll: %s\n", r.error().message().c_str());
+            break;
+        }
+        for (auto event : events) {
+            if (event.token() == waker_token) {
+                running = false;
+            } else if (event.token() == server_token) {
+                // Accept every waiting connection: one event may stand for many.
+                for (;;) {
+                    auto a = listener->accept();
+                    if (!a) {
+                        if (!mio::is_would_block(a.error()))  // EMFILE and the like: try at the next event
+                            std::fprintf(stderr, "accept: %s\n", a.error().message().c_str());
+                        break;
+                    }
+                    mio::token t{next_token++};
+                    auto& c = connections.emplace(t.value, connection{std::move(a->first)}).first->second;
+                    if (!poll->registry().add(c.stream, t, mio::interest::readable | mio::interest::writable))
+                        connections.erase(t.value);
+                    ++accepted;
+                }
+            } else if (auto it = connections.find(event.token().value); it != connections.end()) {
+                if (!serve(it->second, blocked_writes)) connections.erase(it);  // closing removes it from the poll
+            }
+        }
+    }
+
+    if (demo.joinable()) demo.join();
+    if (opts->demo_clients == 0) return 0;
+    std::printf("%zu clients (%zu accepted, %zu writes waited for the client): %s\n", opts->demo_clients, accepted,
+                blocked_writes, demo_ok ? "every byte echoed intact" : "FAILED");
+    return demo_ok ? 0 : 1;
+}
