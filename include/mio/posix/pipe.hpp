@@ -10,6 +10,25 @@
 #include <unistd.h>
 #include <utility>
 
+namespace mio::detail {
+// What both ends of a pipe are: an owned, registrable fd.
+class pipe_end {
+public:
+    /// Makes the fd blocking (false) or non-blocking (true).
+    result<void> set_nonblocking(bool on) noexcept { return sys::set_nonblocking(io_.get(), on); }
+    /// The fd, borrowed.
+    int native_handle() const noexcept { return io_.get(); }
+    /// Gives the fd up without closing it.
+    int release() noexcept { return io_.release(); }
+    /// Registration bookkeeping (see io_source_state).
+    io_source_state& io_state() noexcept { return io_.state(); }
+
+protected:
+    explicit pipe_end(int fd) noexcept : io_(fd) {}
+    io_fd io_;
+};
+}  // namespace mio::detail
+
 namespace mio::posix {
 
 class pipe_sender;
@@ -18,7 +37,7 @@ result<std::pair<pipe_sender, pipe_receiver>> pipe() noexcept;
 
 /// The writing end of a pipe. A source (register it writable). Writing after the receiver
 /// closed fails with EPIPE and raises SIGPIPE unless the application ignores SIGPIPE.
-class pipe_sender {
+class pipe_sender : public detail::pipe_end {
 public:
     /// Adopts `fd`; the caller has made it non-blocking.
     static pipe_sender from_native(int fd) noexcept { return pipe_sender(fd); }
@@ -29,23 +48,16 @@ public:
     /// Writes from up to 64 buffers in order.
     result<std::size_t> writev(std::span<const std::span<const std::byte>> bufs) noexcept { return io_.writev(bufs); }
 
-    /// Makes the fd blocking (false) or non-blocking (true).
-    result<void> set_nonblocking(bool on) noexcept { return detail::sys::set_nonblocking(io_.get(), on); }
-
-    int native_handle() const noexcept { return io_.get(); }
-    int release() noexcept { return io_.release(); }
-    io_source_state& io_state() noexcept { return io_.state(); }
-
 private:
     friend result<std::pair<pipe_sender, pipe_receiver>> pipe() noexcept;
-    explicit pipe_sender(int fd) noexcept : io_(fd) {}
-    detail::io_fd io_;
+    explicit pipe_sender(int fd) noexcept : pipe_end(fd) {}
 };
 
 /// The reading end of a pipe. A source (register it readable). read returns 0 once every
 /// sender is closed and the pipe is empty.
-class pipe_receiver {
+class pipe_receiver : public detail::pipe_end {
 public:
+    /// Adopts `fd`; the caller has made it non-blocking.
     static pipe_receiver from_native(int fd) noexcept { return pipe_receiver(fd); }
 
     /// Reads into `buf`. Errors: would_block when the pipe is empty.
@@ -54,16 +66,9 @@ public:
     /// Reads into up to 64 buffers in order.
     result<std::size_t> readv(std::span<const std::span<std::byte>> bufs) noexcept { return io_.readv(bufs); }
 
-    result<void> set_nonblocking(bool on) noexcept { return detail::sys::set_nonblocking(io_.get(), on); }
-
-    int native_handle() const noexcept { return io_.get(); }
-    int release() noexcept { return io_.release(); }
-    io_source_state& io_state() noexcept { return io_.state(); }
-
 private:
     friend result<std::pair<pipe_sender, pipe_receiver>> pipe() noexcept;
-    explicit pipe_receiver(int fd) noexcept : io_(fd) {}
-    detail::io_fd io_;
+    explicit pipe_receiver(int fd) noexcept : pipe_end(fd) {}
 };
 
 /// A new pipe, both ends non-blocking and close-on-exec. Errors: EMFILE, ENFILE.
