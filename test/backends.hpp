@@ -11,7 +11,11 @@
 #include <mio/waker/eventfd.hpp>
 #include <mio/waker/pipe.hpp>
 
+#include "fd_count.hpp"
+
 #include <gtest/gtest.h>
+
+#include <optional>
 
 #include <string>
 
@@ -36,6 +40,29 @@ using all_backends = ::testing::Types<
     backend<mio::epoll_selector, mio::dynamic_storage, mio::pipe_waker>,
     backend<mio::poll_selector, mio::fixed_storage<64>, mio::eventfd_waker>,
     backend<mio::poll_selector, mio::dynamic_storage, mio::pipe_waker>>;
+
+/// Base of the typed suites: a poll and events for backend B, and the check every test makes:
+/// as many fds open after the test as before it.
+template <class B>
+class poll_fixture : public ::testing::Test {
+protected:
+    using poll_type = typename B::poll_type;
+
+    void SetUp() override {
+        auto p = poll_type::create();
+        ASSERT_TRUE(p) << p.error().message();
+        poll_.emplace(std::move(*p));
+    }
+    void TearDown() override {
+        poll_.reset();
+        EXPECT_EQ(open_fd_count(), fds_before_) << "the test leaked a file descriptor";
+    }
+    poll_type& poll() { return *poll_; }
+
+    std::size_t fds_before_ = open_fd_count();
+    std::optional<poll_type> poll_;
+    typename B::events_type events_ = B::make_events();
+};
 
 // Readable names for the typed suites ("epoll_fixed_eventfd"). Name every new policy here.
 template <class T> constexpr const char* name_of = "unnamed";

@@ -53,22 +53,13 @@ struct seen {
     }
 };
 
-/// A poll for backend B, with the leak check every network test makes: the process has as
-/// many fds open after the test as before it.
+/// A poll for backend B with the fd-leak check (poll_fixture), plus the network helpers.
 template <class B>
-class net_fixture : public ::testing::Test {
+class net_fixture : public poll_fixture<B> {
 protected:
-    using poll_type = typename B::poll_type;
-
-    void SetUp() override {
-        auto p = poll_type::create();
-        ASSERT_TRUE(p) << p.error().message();
-        poll_.emplace(std::move(*p));
-    }
-    void TearDown() override {
-        poll_.reset();
-        EXPECT_EQ(open_fd_count(), fds_before_) << "the test leaked a file descriptor";
-    }
+    using typename poll_fixture<B>::poll_type;
+    using poll_fixture<B>::poll_;
+    using poll_fixture<B>::events_;
 
     auto& registry() { return poll_->registry(); }
 
@@ -107,10 +98,6 @@ protected:
         }
         return out;
     }
-
-    std::size_t fds_before_ = open_fd_count();
-    std::optional<poll_type> poll_;
-    typename B::events_type events_ = B::make_events();
 };
 
 /// Accepts one connection, retrying on would_block for up to 5 s.

@@ -49,23 +49,7 @@ void write_bytes(mio::posix::pipe_sender& tx, std::size_t n) {
 }
 
 template <class B>
-class poll_test : public ::testing::Test {
-protected:
-    using poll_type = typename B::poll_type;
-    void SetUp() override {
-        auto p = poll_type::create();
-        ASSERT_TRUE(p) << p.error().message();
-        poll_.emplace(std::move(*p));
-    }
-    poll_type& poll() { return *poll_; }
-    std::optional<poll_type> poll_;
-    typename B::events_type events_ = B::make_events();
-    mio_test::fd_leak_guard fds_;
-    void TearDown() override {
-        poll_.reset();
-        EXPECT_EQ(fds_.now(), fds_.before) << "file descriptors leaked";
-    }
-};
+class poll_test : public mio_test::poll_fixture<B> {};
 TYPED_TEST_SUITE(poll_test, mio_test::all_backends, mio_test::backend_names);
 
 TYPED_TEST(poll_test, zero_timeout_returns_at_once_with_no_events) {

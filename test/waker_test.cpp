@@ -17,33 +17,20 @@ namespace {
 using namespace std::chrono_literals;
 
 template <class B>
-class waker_test : public ::testing::Test {
+class waker_test : public mio_test::poll_fixture<B> {
 protected:
-    using poll_type = typename B::poll_type;
-    void SetUp() override {
-        auto p = poll_type::create();
-        ASSERT_TRUE(p) << p.error().message();
-        poll_.emplace(std::move(*p));
-    }
-    void TearDown() override {
-        poll_.reset();
-        EXPECT_EQ(fds_.now(), fds_.before) << "file descriptors leaked";
-    }
     // Events for `t` in one poll.
     std::size_t count(mio::token t, std::optional<std::chrono::nanoseconds> timeout) {
-        auto r = poll_->poll(events_, timeout);
+        auto r = this->poll_->poll(this->events_, timeout);
         EXPECT_TRUE(r) << r.error().message();
         std::size_t n = 0;
-        for (auto e : events_)
+        for (auto e : this->events_)
             if (e.token() == t) {
                 EXPECT_TRUE(e.is_readable());
                 ++n;
             }
         return n;
     }
-    mio_test::fd_leak_guard fds_;
-    std::optional<poll_type> poll_;
-    typename B::events_type events_ = B::make_events();
 };
 TYPED_TEST_SUITE(waker_test, mio_test::all_backends, mio_test::backend_names);
 
