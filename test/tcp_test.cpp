@@ -274,7 +274,9 @@ TEST_F(tcp, accept_when_out_of_fds_is_emfile_and_recovers) {
 
         auto refused = l->accept();
         if (refused) ::_exit(13);
-        if (refused.error() != std::errc::too_many_files_open) ::_exit(14);
+        // Raw errno, not errc comparison: that is a virtual call on error_category, and
+        // UBSan's vptr check cannot run in a process with no fd left.
+        if (refused.error().value() != EMFILE) ::_exit(14);
 
         ::close(fillers.back());  // one fd free: the queued connection is accepted
         auto accepted = mio_test::accept_one(*l);
