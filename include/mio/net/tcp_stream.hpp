@@ -71,8 +71,10 @@ public:
 
     /// Reads what is there into `buf`: the number of bytes, 0 at end of stream (or for an
     /// empty `buf`). Errors: would_block when nothing is buffered, ECONNRESET, ETIMEDOUT.
-    result<std::size_t> read(std::span<std::byte> buf) noexcept { return detail::sock::recv(io_, buf.data(), buf.size()); }
-    result<std::size_t> read(std::span<char> buf) noexcept { return detail::sock::recv(io_, buf.data(), buf.size()); }
+    // read(2) rather than recv(2) with no flags: the same on a socket, and glibc's read
+    // wrapper is a few instructions shorter on the hottest call of a server.
+    result<std::size_t> read(std::span<std::byte> buf) noexcept { return io_.read(buf.data(), buf.size()); }
+    result<std::size_t> read(std::span<char> buf) noexcept { return io_.read(buf.data(), buf.size()); }
 
     /// Like read, but the bytes stay in the socket's buffer for the next read.
     result<std::size_t> peek(std::span<std::byte> buf) noexcept {
