@@ -67,7 +67,7 @@ public:
     result<std::uint32_t> ttl() const noexcept { return detail::ip::ttl(io_.get()); }
 
     /// The pending socket error (SO_ERROR), clearing it; falsy when there is none.
-    result<std::error_code> take_error() noexcept { return detail::sock::take_error(io_.get()); }
+    result<std::error_code> take_error() const noexcept { return detail::sock::take_error(io_.get()); }
 
     /// The fd, borrowed. -1 after release() or a move.
     int native_handle() const noexcept { return io_.get(); }

@@ -196,7 +196,7 @@ public:
 
     /// The pending socket error (SO_ERROR), clearing it: a falsy error_code when there is
     /// none, ECONNREFUSED after a refused connect, and so on.
-    result<std::error_code> take_error() noexcept { return detail::sock::take_error(io_.get()); }
+    result<std::error_code> take_error() const noexcept { return detail::sock::take_error(io_.get()); }
 
     /// The fd, borrowed (still owned by the stream). -1 after release() or a move.
     int native_handle() const noexcept { return io_.get(); }
