@@ -628,6 +628,27 @@ TEST(FakeSelector, LibraryPipesRegisterWithTheFake) {
     EXPECT_TRUE(poll.selector().registrations().empty());
 }
 
+TEST(FakeSelector, ClosingARegisteredLibrarySourceForgetsIt) {
+    // As closing an fd removes it from epoll: the registration and its pending event go,
+    // and the fd number (reused by the next open) can be added again.
+    auto poll = make_poll();
+    auto p = mio::posix::pipe();
+    ASSERT_TRUE(p);
+    int fd = p->second.native_handle();
+    ASSERT_TRUE(poll.registry().add(p->second, token{1}, interest::readable));
+    ASSERT_TRUE(poll.selector().inject(token{1}, interest::readable));
+    { auto rx = std::move(p->second); }  // closed while registered, event pending
+    EXPECT_TRUE(poll.selector().registrations().empty());
+    EXPECT_FALSE(poll.selector().interest_of(token{1}));
+    fake_poll::events_type events;
+    ASSERT_TRUE(poll.poll(events, 0ns));
+    EXPECT_TRUE(events.empty()) << "event delivered for a closed source";
+    mio::posix::source_fd reused{fd};
+    EXPECT_TRUE(poll.registry().add(reused, token{2}, interest::readable));
+    // A raw source_fd has no hooks: it stays registered until removed, as in mio.
+    EXPECT_EQ(poll.selector().registrations().size(), 1u);
+}
+
 TEST(FakeSelector, PollPathAllocatesNothing) {
 #if defined(FAKE_TEST_NO_NEW_COUNT)
     GTEST_SKIP() << "operator new cannot be replaced under TSan";

@@ -10,6 +10,7 @@
 
 #include <mio/basic_poll.hpp>
 #include <mio/net/unix_stream.hpp>
+#include <mio/posix/source_fd.hpp>
 #include <mio/selector/fake.hpp>
 #include <mio/storage/fixed.hpp>
 #include <mio/waker/fake.hpp>
@@ -297,11 +298,18 @@ TEST_F(faults, remove_failing_twice_still_closes_and_later_events_are_ignored) {
     auto r = client_end.read(std::span<char>(&c, 1));
     ASSERT_TRUE(r);
     EXPECT_EQ(*r, 0u) << "closed although its removal failed";
-    // The fake still holds the record; an event for it reaches no connection.
+    // Closing forgot the registration although remove failed, as closing an fd removes it
+    // from epoll: nothing can be injected for it any more.
+    EXPECT_EQ(fake().inject(*t, mio::interest::readable).error(), std::errc::no_such_file_or_directory);
+    // An event under that token from another source (a raw fd the core never adopted)
+    // reaches no connection.
+    mio::posix::source_fd ghost{client_end.native_handle()};
+    ASSERT_TRUE(poll_->registry().add(ghost, *t, mio::interest::readable));
     ASSERT_TRUE(fake().inject(*t, mio::interest::readable));
     ASSERT_TRUE(poll_->poll(events_, std::chrono::milliseconds(0)));
     for (const auto& e : events_) core.handle(e);
     EXPECT_EQ(core.stats().stray_events, 1u);
+    ASSERT_TRUE(poll_->registry().remove(ghost));
     // The first core's connections are untouched.
     send(b, 500);
     settle();

@@ -33,6 +33,7 @@
 #pragma once
 
 #include <mio/interest.hpp>
+#include <mio/io_source_state.hpp>
 #include <mio/result.hpp>
 #include <mio/token.hpp>
 
@@ -264,6 +265,11 @@ public:
         s_->advance(d);
     }
 
+    /// What the library's sockets and pipes keep, so that closing a registered one forgets its
+    /// registration and undelivered events, as closing an fd removes it from epoll. Not
+    /// traced: the code under test made no selector call. Raw posix::source_fd has no hooks.
+    source_hooks hooks() const { return source_hooks{s_, nullptr, &forget_hook}; }
+
     /// What is registered, in registration order (a snapshot).
     std::vector<fake_registration> registrations() const {
         std::lock_guard lock(s_->m);
@@ -405,6 +411,16 @@ private:
     };
 
     explicit fake_selector(std::shared_ptr<state> s) noexcept : s_(std::move(s)) {}
+
+    static void forget_hook(void* context, int handle) noexcept {
+        auto* s = static_cast<state*>(context);
+        std::lock_guard lock(s->m);
+        auto it = s->find(handle);
+        if (it == s->regs.end()) return;
+        token old = it->token;
+        s->regs.erase(it);
+        s->purge_if_unused(old);
+    }
 
     static constexpr std::size_t index(fake_operation op) noexcept { return static_cast<std::size_t>(op) % 5; }
     static constexpr bool any(fake_readiness r) noexcept {
