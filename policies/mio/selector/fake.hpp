@@ -9,6 +9,8 @@
 //   remove     ENOENT when the handle is not registered. Pending (injected, undelivered) events
 //              for its token are discarded unless another registration still uses that token,
 //              so no poll that starts after remove returns an event for it.
+//   close      a library socket or pipe closed while registered is forgotten with its pending
+//              events (as epoll forgets a closed fd); not traced. Raw source_fd: remove first.
 //   inject     ENOENT when no source (nor the waker) is registered under the token; EINVAL for
 //              an all-false fake_readiness. readable/writable/priority outside the registered
 //              interest are dropped (as epoll does), error/read_closed/write_closed always pass.
