@@ -88,7 +88,7 @@ concept has_waker_type = requires { typename P::waker_type; };
 
 fake_poll make_poll() { return std::move(*fake_poll::create()); }
 
-TEST(FakeSelector, RecordsRegistrationsInOrder) {
+TEST(fake_selector, records_registrations_in_order) {
     auto poll = make_poll();
     auto& fake = poll.selector();
     mio::posix::source_fd a{42}, b{7}, c{1000};
@@ -113,7 +113,7 @@ TEST(FakeSelector, RecordsRegistrationsInOrder) {
     EXPECT_EQ(fake.interest_of(token{1}), std::nullopt);
 }
 
-TEST(FakeSelector, ErrorPathsMatchEpoll) {
+TEST(fake_selector, error_paths_match_epoll) {
     auto poll = make_poll();
     mio::posix::source_fd a{42}, unknown{43}, bad{-1};
     ASSERT_TRUE(poll.registry().add(a, token{1}, interest::readable));
@@ -128,7 +128,7 @@ TEST(FakeSelector, ErrorPathsMatchEpoll) {
     EXPECT_EQ(poll.registry().remove(a).error(), std::errc::no_such_file_or_directory);
 }
 
-TEST(FakeSelector, InjectErrors) {
+TEST(fake_selector, inject_errors) {
     auto poll = make_poll();
     auto& fake = poll.selector();
     EXPECT_EQ(fake.inject(token{9}, interest::readable).error(), std::errc::no_such_file_or_directory);
@@ -138,7 +138,7 @@ TEST(FakeSelector, InjectErrors) {
     EXPECT_EQ(fake.pending_count(), 0u);
 }
 
-TEST(FakeSelector, DeliversInInjectionOrder) {
+TEST(fake_selector, delivers_in_injection_order) {
     auto poll = make_poll();
     auto& fake = poll.selector();
     mio::posix::source_fd s1{10}, s2{11}, s3{12};
@@ -160,7 +160,7 @@ TEST(FakeSelector, DeliversInInjectionOrder) {
     EXPECT_EQ(fake.pending_count(), 0u);
 }
 
-TEST(FakeSelector, CoalescesPerTokenKeepingFirstPlace) {
+TEST(fake_selector, coalesces_per_token_keeping_first_place) {
     auto poll = make_poll();
     auto& fake = poll.selector();
     mio::posix::source_fd s1{10}, s2{11};
@@ -183,7 +183,7 @@ TEST(FakeSelector, CoalescesPerTokenKeepingFirstPlace) {
     EXPECT_EQ(first.native().readiness, (fake_readiness{.readable = true, .writable = true, .read_closed = true}));
 }
 
-TEST(FakeSelector, DropsFlagsOutsideInterestButNotErrorsOrCloses) {
+TEST(fake_selector, drops_flags_outside_interest_but_not_errors_or_closes) {
     auto poll = make_poll();
     auto& fake = poll.selector();
     mio::posix::source_fd s{10};
@@ -220,7 +220,7 @@ TEST(FakeSelector, DropsFlagsOutsideInterestButNotErrorsOrCloses) {
 #endif
 }
 
-TEST(FakeSelector, ModifyNarrowingInterestFiltersPendingEvents) {
+TEST(fake_selector, modify_narrowing_interest_filters_pending_events) {
     auto poll = make_poll();
     auto& fake = poll.selector();
     mio::posix::source_fd s{10};
@@ -233,7 +233,7 @@ TEST(FakeSelector, ModifyNarrowingInterestFiltersPendingEvents) {
     EXPECT_EQ(fake.now(), 1ms);  // nothing was delivered, so the poll timed out
 }
 
-TEST(FakeSelector, CapacityOverflowGoesToNextPoll) {
+TEST(fake_selector, capacity_overflow_goes_to_next_poll) {
     auto poll = std::move(*small_poll::create());
     auto& fake = poll.selector();
     std::vector<mio::posix::source_fd> fds;
@@ -255,7 +255,7 @@ TEST(FakeSelector, CapacityOverflowGoesToNextPoll) {
     EXPECT_EQ(fake.now(), 0ns);
 }
 
-TEST(FakeSelector, RemoveDiscardsPendingEvents) {
+TEST(fake_selector, remove_discards_pending_events) {
     auto poll = make_poll();
     auto& fake = poll.selector();
     mio::posix::source_fd a{10}, b{11};
@@ -272,7 +272,7 @@ TEST(FakeSelector, RemoveDiscardsPendingEvents) {
     EXPECT_EQ(tokens_of(events), (std::vector<std::size_t>{2}));
 }
 
-TEST(FakeSelector, ModifyToNewTokenDiscardsOldTokensEvents) {
+TEST(fake_selector, modify_to_new_token_discards_old_tokens_events) {
     auto poll = make_poll();
     auto& fake = poll.selector();
     mio::posix::source_fd a{10};
@@ -287,7 +287,7 @@ TEST(FakeSelector, ModifyToNewTokenDiscardsOldTokensEvents) {
     EXPECT_EQ(tokens_of(events), (std::vector<std::size_t>{5}));
 }
 
-TEST(FakeSelector, SharedTokenKeepsEventsUntilLastHandleGoes) {
+TEST(fake_selector, shared_token_keeps_events_until_last_handle_goes) {
     auto poll = make_poll();
     auto& fake = poll.selector();
     mio::posix::source_fd a{10}, b{11};
@@ -304,7 +304,7 @@ TEST(FakeSelector, SharedTokenKeepsEventsUntilLastHandleGoes) {
     EXPECT_FALSE((*events.begin()).is_writable());  // b's interest left with b
 }
 
-TEST(FakeSelector, FailNextAdd) {
+TEST(fake_selector, fail_next_add) {
     auto poll = make_poll();
     auto& fake = poll.selector();
     mio::posix::source_fd a{10};
@@ -315,7 +315,7 @@ TEST(FakeSelector, FailNextAdd) {
     EXPECT_EQ(fake.registrations().size(), 1u);
 }
 
-TEST(FakeSelector, FailNextModify) {
+TEST(fake_selector, fail_next_modify) {
     auto poll = make_poll();
     auto& fake = poll.selector();
     mio::posix::source_fd a{10};
@@ -327,7 +327,7 @@ TEST(FakeSelector, FailNextModify) {
     EXPECT_EQ(fake.interest_of(token{2}), interest::writable);
 }
 
-TEST(FakeSelector, FailNextRemove) {
+TEST(fake_selector, fail_next_remove) {
     auto poll = make_poll();
     auto& fake = poll.selector();
     mio::posix::source_fd a{10};
@@ -339,7 +339,7 @@ TEST(FakeSelector, FailNextRemove) {
     EXPECT_TRUE(fake.registrations().empty());
 }
 
-TEST(FakeSelector, FailNextPollKeepsPendingAndClock) {
+TEST(fake_selector, fail_next_poll_keeps_pending_and_clock) {
     auto poll = make_poll();
     auto& fake = poll.selector();
     mio::posix::source_fd a{10};
@@ -356,7 +356,7 @@ TEST(FakeSelector, FailNextPollKeepsPendingAndClock) {
     EXPECT_EQ(fake.now(), 0ns);
 }
 
-TEST(FakeSelector, FailNextWake) {
+TEST(fake_selector, fail_next_wake) {
     auto poll = make_poll();
     auto& fake = poll.selector();
     auto waker = fake_poll::waker_type::create(poll.registry(), token{99});
@@ -369,7 +369,7 @@ TEST(FakeSelector, FailNextWake) {
     EXPECT_EQ(fake.wake_count(), 1u);
 }
 
-TEST(FakeSelector, FailNextDisarmsAndReplaces) {
+TEST(fake_selector, fail_next_disarms_and_replaces) {
     auto poll = make_poll();
     auto& fake = poll.selector();
     mio::posix::source_fd a{10};
@@ -387,7 +387,7 @@ TEST(FakeSelector, FailNextDisarmsAndReplaces) {
     EXPECT_EQ(poll.registry().remove(a).error(), std::errc::interrupted);
 }
 
-TEST(FakeSelector, VirtualClock) {
+TEST(fake_selector, virtual_clock) {
     auto poll = make_poll();
     auto& fake = poll.selector();
     fake_poll::events_type events;
@@ -420,7 +420,7 @@ TEST(FakeSelector, VirtualClock) {
     EXPECT_EQ(poll2.selector().now(), 0ns);
 }
 
-TEST(FakeSelector, ClonesShareState) {
+TEST(fake_selector, clones_share_state) {
     auto poll = make_poll();
     auto clone = poll.registry().try_clone();
     ASSERT_TRUE(clone);
@@ -436,7 +436,7 @@ TEST(FakeSelector, ClonesShareState) {
     EXPECT_EQ(clone->selector().trace().size(), 2u);  // add + poll
 }
 
-TEST(FakeSelector, TraceRecordsEveryCall) {
+TEST(fake_selector, trace_records_every_call) {
     auto poll = make_poll();
     auto& fake = poll.selector();
     auto waker = fake_poll::waker_type::create(poll.registry(), token{99});
@@ -469,7 +469,7 @@ TEST(FakeSelector, TraceRecordsEveryCall) {
     EXPECT_TRUE(fake.trace().empty());
 }
 
-TEST(FakeSelector, TraceRecordsPrintAndCompareThroughPfr) {
+TEST(fake_selector, trace_records_print_and_compare_through_pfr) {
     fake_call c{fake_operation::poll, -1, 0, 0, 1000, 2, 0, 5};
     std::ostringstream pfr_out, own_out;
     pfr_out << boost::pfr::io(c);
@@ -510,7 +510,7 @@ std::pair<std::vector<fake_call>, std::string> run_script() {
     return {fake.trace(), printed.str()};
 }
 
-TEST(FakeSelector, SameScriptSameOutputs) {
+TEST(fake_selector, same_script_same_outputs) {
     auto [trace1, printed1] = run_script();
     auto [trace2, printed2] = run_script();
     EXPECT_GT(trace1.size(), 20u);
@@ -519,7 +519,7 @@ TEST(FakeSelector, SameScriptSameOutputs) {
     EXPECT_NE(printed1.find("events [event { token: 50"), std::string::npos) << printed1;
 }
 
-TEST(FakeWaker, CoalescesAndCounts) {
+TEST(fake_waker, coalesces_and_counts) {
     auto poll = make_poll();
     auto& fake = poll.selector();
     auto waker = fake_poll::waker_type::create(poll.registry(), token{7});
@@ -540,7 +540,7 @@ TEST(FakeWaker, CoalescesAndCounts) {
     EXPECT_EQ(poll.poll(events, std::nullopt).error(), std::errc::resource_deadlock_would_occur);
 }
 
-TEST(FakeWaker, OnePerPollAndDestroyedWakerLeavesNoEvent) {
+TEST(fake_waker, one_per_poll_and_destroyed_waker_leaves_no_event) {
     auto poll = make_poll();
     auto& fake = poll.selector();
     {
@@ -562,7 +562,7 @@ TEST(FakeWaker, OnePerPollAndDestroyedWakerLeavesNoEvent) {
     EXPECT_EQ(tokens_of(events), (std::vector<std::size_t>{8}));
 }
 
-TEST(FakeWaker, WakeFromAnotherThreadWhilePolling) {
+TEST(fake_waker, wake_from_another_thread_while_polling) {
     auto poll = make_poll();
     auto& fake = poll.selector();
     auto waker = fake_poll::waker_type::create(poll.registry(), token{1});
@@ -596,7 +596,7 @@ TEST(FakeWaker, WakeFromAnotherThreadWhilePolling) {
     EXPECT_EQ(fake.registrations().size(), 1u);
 }
 
-TEST(FakeSelector, DynamicStorageAndNoWaker) {
+TEST(fake_selector, dynamic_storage_and_no_waker) {
     auto poll = dyn_poll::create();
     ASSERT_TRUE(poll);
     static_assert(!has_waker_type<dyn_poll>);
@@ -615,7 +615,7 @@ TEST(FakeSelector, DynamicStorageAndNoWaker) {
     EXPECT_EQ(poll->selector().now(), 0ns);
 }
 
-TEST(FakeSelector, LibraryPipesRegisterWithTheFake) {
+TEST(fake_selector, library_pipes_register_with_the_fake) {
     auto poll = make_poll();
     auto p = mio::posix::pipe();
     ASSERT_TRUE(p);
@@ -628,7 +628,7 @@ TEST(FakeSelector, LibraryPipesRegisterWithTheFake) {
     EXPECT_TRUE(poll.selector().registrations().empty());
 }
 
-TEST(FakeSelector, ClosingARegisteredLibrarySourceForgetsIt) {
+TEST(fake_selector, closing_a_registered_library_source_forgets_it) {
     // As closing an fd removes it from epoll: the registration and its pending event go,
     // and the fd number (reused by the next open) can be added again.
     auto poll = make_poll();
@@ -649,7 +649,7 @@ TEST(FakeSelector, ClosingARegisteredLibrarySourceForgetsIt) {
     EXPECT_EQ(poll.selector().registrations().size(), 1u);
 }
 
-TEST(FakeSelector, PollPathAllocatesNothing) {
+TEST(fake_selector, poll_path_allocates_nothing) {
 #if defined(FAKE_TEST_NO_NEW_COUNT)
     GTEST_SKIP() << "operator new cannot be replaced under TSan";
 #endif
