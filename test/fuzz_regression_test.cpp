@@ -11,7 +11,6 @@
 #define MIO_FUZZ_FAIL(what) ADD_FAILURE() << "fuzz check failed: " << (what)
 #include "fuzz/targets.hpp"
 
-#if MIO_FUZZ_HAVE_NET
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -97,6 +96,3 @@ TEST(fuzz_regression, checks_can_fail) { EXPECT_NONFATAL_FAILURE(wrong_expectati
 
 }  // namespace
 
-#else
-TEST(fuzz_regression, needs_the_ip_address_headers) { GTEST_SKIP() << "mio/net/socket_address.hpp is not in this checkout"; }
-#endif

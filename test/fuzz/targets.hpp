@@ -9,16 +9,6 @@
 // the input as a crash); the regression test redefines it to report a GoogleTest failure.
 #pragma once
 
-// The IP address headers arrived after these targets were written; until a checkout has them
-// the targets compile to nothing (MIO_FUZZ_HAVE_NET 0) instead of breaking the build.
-#if __has_include(<mio/net/ip_address.hpp>) && __has_include(<mio/net/socket_address.hpp>) && \
-    __has_include(<mio/net/detail/sockaddr.hpp>)
-#  define MIO_FUZZ_HAVE_NET 1
-#else
-#  define MIO_FUZZ_HAVE_NET 0
-#endif
-
-#if MIO_FUZZ_HAVE_NET
 #include <mio/net/detail/sockaddr.hpp>
 #include <mio/net/ip_address.hpp>
 #include <mio/net/socket_address.hpp>
@@ -351,4 +341,3 @@ inline void unix_address_build(const std::uint8_t* data, std::size_t size) {
 
 }  // namespace mio_fuzz
 
-#endif  // MIO_FUZZ_HAVE_NET

@@ -14,14 +14,6 @@
 // keeps serving the connections it has. SIGTERM/SIGINT (through a self-pipe) stop it: it
 // closes everything and prints one line of statistics, including the fd count at start and
 // at the end, which must match. Exit status 0 when it ends cleanly.
-// Until a checkout has the TCP and UDP headers this program only says so (exit 77: skipped).
-#if !__has_include(<mio/net/tcp_stream.hpp>) || !__has_include(<mio/net/udp_socket.hpp>)
-#  include <cstdio>
-int main() {
-    std::puts("load_server: needs mio/net/tcp_stream.hpp and mio/net/udp_socket.hpp");
-    return 77;
-}
-#else
 #include "echo_core.hpp"
 
 #include <mio/mio.hpp>
@@ -221,4 +213,3 @@ int main(int argc, char** argv) {
     return fds_end == fds_start ? 0 : 3;
 }
 
-#endif  // the TCP and UDP headers
