@@ -25,29 +25,7 @@
 #include <type_traits>
 #include <vector>
 
-// Counts allocations on this thread, to prove the poll path allocates nothing. Clang's TSan
-// runtime defines operator new itself (a link error if replaced), so that build skips the count.
-#if defined(__has_feature)
-#  if __has_feature(thread_sanitizer)
-#    define FAKE_TEST_NO_NEW_COUNT 1
-#  endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#  define FAKE_TEST_NO_NEW_COUNT 1
-#endif
-
-namespace {
-thread_local std::size_t allocations = 0;
-}  // namespace
-#if !defined(FAKE_TEST_NO_NEW_COUNT)
-void* operator new(std::size_t n) {
-    ++allocations;
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#endif
+#include "alloc_counter.hpp"
 
 namespace {
 
@@ -650,9 +628,7 @@ TEST(fake_selector, closing_a_registered_library_source_forgets_it) {
 }
 
 TEST(fake_selector, poll_path_allocates_nothing) {
-#if defined(FAKE_TEST_NO_NEW_COUNT)
-    GTEST_SKIP() << "operator new cannot be replaced under TSan";
-#endif
+    if (!mio_test::counts_new) GTEST_SKIP() << "operator new cannot be replaced under clang's TSan";
     auto poll = make_poll();
     auto& fake = poll.selector();
     auto waker = fake_poll::waker_type::create(poll.registry(), token{99});
@@ -662,7 +638,7 @@ TEST(fake_selector, poll_path_allocates_nothing) {
     ASSERT_TRUE(poll.registry().add(b, token{2}, interest::writable));
     fake_poll::events_type events;
     std::size_t delivered = 0;
-    auto before = allocations;
+    mio_test::allocation_snapshot before;
     for (int i = 0; i < 100; ++i) {
         // inject is driving code, but it too stays within the reserved queue
         if (!fake.inject(token{1}, interest::readable) || !fake.inject(token{2}, interest::writable)) std::abort();
@@ -671,10 +647,10 @@ TEST(fake_selector, poll_path_allocates_nothing) {
         for (auto e : events) delivered += e.is_readable() + e.is_writable();
         if (!poll.poll(events, 1ms)) std::abort();
     }
-    EXPECT_EQ(allocations, before);
+    EXPECT_EQ(mio_test::allocation_snapshot{}.total(), before.total());
     EXPECT_EQ(delivered, 300u);
     auto snapshot = fake.trace();  // proves the counter counts: a snapshot is a new vector
-    EXPECT_GT(allocations, before);
+    EXPECT_GT(mio_test::allocation_snapshot{}.total(), before.total());
     EXPECT_EQ(snapshot.size(), 302u);
 }
 
