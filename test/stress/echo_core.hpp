@@ -11,7 +11,7 @@
 //   remove fails  retried once (a transient ENOMEM must not leave a handle that is about to
 //                 be closed, and reused, registered); then the connection is closed anyway
 //                 (closing takes an fd out of epoll and, for the library's own sockets, out
-//                 of the poll(2) backend); counted. Events that still arrive for its token are
+//                 of the poll(2) backend and the fake selector); counted. Events that still arrive for its token are
 //                 ignored and counted as stray.
 //   read/write    would_block: wait for the next edge; end of stream: flush what is owed,
 //                 then close; any other error (ECONNRESET, EPIPE): close, counted.
