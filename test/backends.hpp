@@ -44,7 +44,7 @@ using all_backends = ::testing::Types<
 /// Base of the typed suites: a poll and events for backend B, and the check every test makes:
 /// as many fds open after the test as before it.
 template <class B>
-class poll_fixture : public ::testing::Test {
+class poll_fixture : public fd_leak_check {
 protected:
     using poll_type = typename B::poll_type;
 
@@ -54,12 +54,11 @@ protected:
         poll_.emplace(std::move(*p));
     }
     void TearDown() override {
-        poll_.reset();
-        EXPECT_EQ(open_fd_count(), fds_before_) << "the test leaked a file descriptor";
+        poll_.reset();  // the poll's own fds first
+        fd_leak_check::TearDown();
     }
     poll_type& poll() { return *poll_; }
 
-    std::size_t fds_before_ = open_fd_count();
     std::optional<poll_type> poll_;
     typename B::events_type events_ = B::make_events();
 };

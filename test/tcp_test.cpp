@@ -51,11 +51,7 @@ static_assert(!std::is_copy_constructible_v<tcp_listener> && std::is_nothrow_mov
 // Without a poll
 // ---------------------------------------------------------------------------------------
 
-class tcp : public ::testing::Test {
-protected:
-    void TearDown() override { EXPECT_EQ(mio_test::open_fd_count(), fds_before_) << "the test leaked a file descriptor"; }
-    std::size_t fds_before_ = mio_test::open_fd_count();
-};
+class tcp : public mio_test::fd_leak_check {};
 
 TEST_F(tcp, sockets_are_nonblocking_and_close_on_exec) {
     auto l = tcp_listener::bind(any_port_v4);

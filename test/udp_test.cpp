@@ -49,11 +49,7 @@ mio::result<std::pair<std::string, socket_address>> recv_one(udp_socket& s, std:
 // Without a poll
 // ---------------------------------------------------------------------------------------
 
-class udp : public ::testing::Test {
-protected:
-    void TearDown() override { EXPECT_EQ(mio_test::open_fd_count(), fds_before_) << "the test leaked a file descriptor"; }
-    std::size_t fds_before_ = mio_test::open_fd_count();
-};
+class udp : public mio_test::fd_leak_check {};
 
 TEST_F(udp, bound_socket_is_nonblocking_close_on_exec_and_empty) {
     auto s = udp_socket::bind(any_port_v4);

@@ -73,11 +73,7 @@ std::span<const char> text(const char* s) { return {s, std::strlen(s)}; }
 bool would_block(const auto& r) { return !r && mio::is_would_block(r.error()); }
 
 // Every test checks that it closed every fd it opened.
-class unix_net : public ::testing::Test {
-protected:
-    void TearDown() override { EXPECT_EQ(mio_test::open_fd_count(), fds_before_) << "a test leaked a file descriptor"; }
-    std::size_t fds_before_ = mio_test::open_fd_count();
-};
+class unix_net : public mio_test::fd_leak_check {};
 
 // ---------------------------------------------------------------------------------------
 // unix_address
