@@ -21,7 +21,7 @@
 //   no_waker: static constexpr bool none = true (basic_poll then has no waker_type)
 //   otherwise template <class S> class bind with
 //     static result<bind> create(S&, token)      register the wake-up source under token
-//     result<void> wake() noexcept               thread-safe, coalescing
+//     result<void> wake() const noexcept         thread-safe, coalescing
 //
 // source T for selector S: T has native_handle() convertible to S::handle_type, or T
 // customises registration with add_to(S&, token, interest), modify_in(S&, token, interest)
@@ -97,7 +97,7 @@ concept is_none_waker = requires { requires bool(W::none); };
 template <class W, class S>
 concept has_bind = requires { typename W::template bind<S>; };
 template <class W, class S>
-concept has_bind_members = requires(S& s, token t, typename W::template bind<S>& b) {
+concept has_bind_members = requires(S& s, token t, const typename W::template bind<S>& b) {
     { W::template bind<S>::create(s, t) } -> std::same_as<result<typename W::template bind<S>>>;
     { b.wake() } noexcept -> std::same_as<result<void>>;
 };
@@ -179,7 +179,7 @@ consteval bool check_waker() {
     else if constexpr (!has_bind<W, S>)
         static_assert(dependent_false<W>, "mio: waker policy is missing `template <class S> class bind`");
     else if constexpr (!has_bind_members<W, S>)
-        static_assert(dependent_false<W>, "mio: waker policy bind<S> is missing `static result<bind> create(S&, token)` or `result<void> wake() noexcept`");
+        static_assert(dependent_false<W>, "mio: waker policy bind<S> is missing `static result<bind> create(S&, token)` or `result<void> wake() const noexcept`");
     else
         return true;
     return false;

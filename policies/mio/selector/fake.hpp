@@ -414,7 +414,7 @@ private:
 
     explicit fake_selector(std::shared_ptr<state> s) noexcept : s_(std::move(s)) {}
 
-    static void forget_hook(void* context, int handle) noexcept {
+    static void forget_hook(void* context, int handle, std::uintptr_t&) noexcept {
         auto* s = static_cast<state*>(context);
         std::lock_guard lock(s->m);
         auto it = s->find(handle);
