@@ -83,15 +83,16 @@ inline result<handle> finish_socket(handle h) noexcept {
 /// A new non-blocking, close-on-exec socket. Errors: EMFILE, ENFILE, EAFNOSUPPORT.
 inline result<handle> open_socket(address_family f, socket_type t) noexcept {
 #if MIO_HAS_SOCK_NONBLOCK
-    int fd = ::socket(posix_detail::to_native(f), posix_detail::to_native(t) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return last_error();
+    int raw = ::socket(posix_detail::to_native(f), posix_detail::to_native(t) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (raw < 0) return last_error();
+    result<handle> fd = raw;
 #else
     int raw = ::socket(posix_detail::to_native(f), posix_detail::to_native(t), 0);
     if (raw < 0) return last_error();
     auto fd = adopt_portable(raw);
     if (!fd) return fd.error();
 #endif
-    return posix_detail::finish_socket(fd);
+    return posix_detail::finish_socket(*fd);
 }
 
 /// Two connected AF_UNIX sockets (socketpair), both non-blocking and close-on-exec.
@@ -139,15 +140,16 @@ inline result<void> connect(handle h, const raw_sockaddr& a) noexcept { return s
 /// Takes one connection, non-blocking and close-on-exec; `peer` receives its address.
 inline result<handle> accept(handle h, raw_sockaddr& peer) noexcept {
 #if MIO_HAS_ACCEPT4
-    int fd = ::accept4(h, peer.get(), &peer.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return last_error();
+    int raw = ::accept4(h, peer.get(), &peer.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (raw < 0) return last_error();
+    result<handle> fd = raw;
 #else
     int raw = ::accept(h, peer.get(), &peer.len);
     if (raw < 0) return last_error();
     auto fd = adopt_portable(raw);
     if (!fd) return fd.error();
 #endif
-    return posix_detail::finish_socket(fd);
+    return posix_detail::finish_socket(*fd);
 }
 
 inline result<std::size_t> send(handle h, const void* buf, std::size_t len) noexcept {
