@@ -19,7 +19,7 @@
 //   readable     POLLIN or POLLPRI
 //   writable     POLLOUT
 //   error        POLLERR or POLLNVAL (the fd was closed while registered)
-//   read_closed  POLLHUP, or POLLIN with POLLRDHUP
+//   read_closed  POLLHUP or POLLRDHUP
 //   write_closed POLLHUP, or POLLOUT with POLLERR, or POLLERR alone
 //   priority     POLLPRI
 //
@@ -366,7 +366,9 @@ public:
     static bool is_read_closed(const poll_event& e) noexcept {
         if (e.revents & POLLHUP) return true;
 #ifdef POLLRDHUP
-        return (e.revents & POLLIN) != 0 && (e.revents & POLLRDHUP) != 0;
+        // POLLRDHUP alone counts (mio's poll.rs): the peer shut its writing half even when the
+        // readable half of the edge was already reported and is not polled for now.
+        return (e.revents & POLLRDHUP) != 0;
 #else
         return false;
 #endif
