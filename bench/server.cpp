@@ -212,7 +212,7 @@ int main(int argc, char** argv) {
 
     auto poll = poll_type::create();
     if (!poll) fail("poll", poll.error());
-    auto listener = mio::net::tcp_listener::bind(mio::net::socket_address(mio::net::ipv4_address::loopback, port));
+    auto listener = mio::net::tcp_listener::bind(mio::net::socket_address(mio::net::ipv4_address::loopback, port), 1024);  // bursts of clients
     if (!listener) fail("bind", listener.error());
     if (auto r = poll->registry().add(*listener, listener_token, mio::interest::readable); !r) fail("add", r.error());
 

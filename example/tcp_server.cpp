@@ -198,7 +198,7 @@ int main(int argc, char** argv) {
 
     auto poll = mio::poll::create();
     if (!poll) return std::fprintf(stderr, "poll: %s\n", poll.error().message().c_str()), 1;
-    auto listener = mio::net::tcp_listener::bind(mio::net::socket_address(mio::net::ipv4_address::loopback, opts->port));
+    auto listener = mio::net::tcp_listener::bind(mio::net::socket_address(mio::net::ipv4_address::loopback, opts->port), 1024);  // --demo 1000 connects in a burst
     if (!listener) return std::fprintf(stderr, "bind: %s\n", listener.error().message().c_str()), 1;
     auto waker = mio::waker::create(poll->registry(), waker_token);
     if (!waker || !poll->registry().add(*listener, server_token, mio::interest::readable)) return 1;

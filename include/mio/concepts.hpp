@@ -19,8 +19,8 @@
 // waker policy W for selector S:
 //   static constexpr bool supports<S>           false makes basic_poll<S, ..., W> a compile error
 //   no_waker: static constexpr bool none = true (basic_poll then has no waker_type)
-//   otherwise template <class S> class bind with
-//     static result<bind> create(S&, token)      register the wake-up source under token
+//   otherwise template <class S> class instance (the waker's object for selector S) with
+//     static result<instance> create(S&, token)  register the wake-up source under token
 //     result<void> wake() const noexcept         thread-safe, coalescing
 //
 // source T for selector S: T has native_handle() convertible to S::handle_type, or T is a
@@ -52,42 +52,64 @@ template <class>
 inline constexpr bool dependent_false = false;
 
 template <class S>
-concept has_selector_types = requires {
-    typename S::handle_type;
-    typename S::native_event;
-};
+concept has_handle_type = requires { typename S::handle_type; };
+template <class S>
+concept has_native_event = requires { typename S::native_event; };
+template <class S>
+concept has_selector_types = has_handle_type<S> && has_native_event<S>;
 template <class S>
 concept has_create = requires { { S::create() } -> std::same_as<result<S>>; };
 template <class S>
 concept has_try_clone = requires(const S& s) { { s.try_clone() } -> std::same_as<result<S>>; };
 template <class S>
-concept has_registration = requires(S& s, typename S::handle_type h, token t, interest i) {
+concept has_add = requires(S& s, typename S::handle_type h, token t, interest i) {
     { s.add(h, t, i) } -> std::same_as<result<void>>;
-    { s.modify(h, t, i) } -> std::same_as<result<void>>;
-    { s.remove(h) } -> std::same_as<result<void>>;
 };
+template <class S>
+concept has_modify = requires(S& s, typename S::handle_type h, token t, interest i) {
+    { s.modify(h, t, i) } -> std::same_as<result<void>>;
+};
+template <class S>
+concept has_remove = requires(S& s, typename S::handle_type h) { { s.remove(h) } -> std::same_as<result<void>>; };
+template <class S>
+concept has_registration = has_add<S> && has_modify<S> && has_remove<S>;
 template <class S>
 concept has_select = requires(S& s, std::span<typename S::native_event> buf,
                               std::optional<std::chrono::nanoseconds> timeout) {
     { s.select(buf, timeout) } -> std::same_as<result<std::size_t>>;
 };
 template <class S>
-concept has_event_accessors = requires(const typename S::native_event& e) {
-    { S::event_token(e) } -> std::same_as<token>;
-    { S::is_readable(e) } -> std::same_as<bool>;
-    { S::is_writable(e) } -> std::same_as<bool>;
-    { S::is_error(e) } -> std::same_as<bool>;
+concept has_event_token = requires(const typename S::native_event& e) { { S::event_token(e) } -> std::same_as<token>; };
+template <class S>
+concept has_is_readable = requires(const typename S::native_event& e) { { S::is_readable(e) } -> std::same_as<bool>; };
+template <class S>
+concept has_is_writable = requires(const typename S::native_event& e) { { S::is_writable(e) } -> std::same_as<bool>; };
+template <class S>
+concept has_is_error = requires(const typename S::native_event& e) { { S::is_error(e) } -> std::same_as<bool>; };
+template <class S>
+concept has_is_read_closed = requires(const typename S::native_event& e) {
     { S::is_read_closed(e) } -> std::same_as<bool>;
+};
+template <class S>
+concept has_is_write_closed = requires(const typename S::native_event& e) {
     { S::is_write_closed(e) } -> std::same_as<bool>;
 };
+template <class S>
+concept has_event_accessors = has_event_token<S> && has_is_readable<S> && has_is_writable<S> && has_is_error<S> &&
+                              has_is_read_closed<S> && has_is_write_closed<S>;
 
 template <class E>
 concept has_buffer = requires { typename E::template buffer<probe_event>; };
 template <class E>
-concept has_buffer_access = requires(typename E::template buffer<probe_event>& b) {
+concept has_buffer_data = requires(typename E::template buffer<probe_event>& b) {
     { b.data() } -> std::same_as<probe_event*>;
-    { std::as_const(b).capacity() } -> std::same_as<std::size_t>;
 };
+template <class E>
+concept has_buffer_capacity = requires(const typename E::template buffer<probe_event>& b) {
+    { b.capacity() } -> std::same_as<std::size_t>;
+};
+template <class E>
+concept has_buffer_access = has_buffer_data<E> && has_buffer_capacity<E>;
 template <class E>
 concept has_buffer_construction = std::default_initializable<typename E::template buffer<probe_event>> ||
                                   std::constructible_from<typename E::template buffer<probe_event>, std::size_t>;
@@ -97,10 +119,13 @@ concept has_supports = requires { { W::template supports<S> } -> std::convertibl
 template <class W>
 concept is_none_waker = requires { requires bool(W::none); };
 template <class W, class S>
-concept has_bind = requires { typename W::template bind<S>; };
+concept has_instance = requires { typename W::template instance<S>; };
 template <class W, class S>
-concept has_bind_members = requires(S& s, token t, const typename W::template bind<S>& b) {
-    { W::template bind<S>::create(s, t) } -> std::same_as<result<typename W::template bind<S>>>;
+concept has_instance_create = requires(S& s, token t) {
+    { W::template instance<S>::create(s, t) } -> std::same_as<result<typename W::template instance<S>>>;
+};
+template <class W, class S>
+concept has_instance_wake = requires(const typename W::template instance<S>& b) {
     { b.wake() } noexcept -> std::same_as<result<void>>;
 };
 }  // namespace detail
@@ -118,7 +143,8 @@ concept event_storage = detail::has_buffer<E> && detail::has_buffer_access<E> &&
 /// A wake-up mechanism usable with selector S. no_waker models it for every selector.
 template <class W, class S>
 concept waker_policy = detail::has_supports<W, S> && bool(W::template supports<S>) &&
-                       (detail::is_none_waker<W> || (detail::has_bind<W, S> && detail::has_bind_members<W, S>));
+                       (detail::is_none_waker<W> ||
+                        (detail::has_instance<W, S> && detail::has_instance_create<W, S> && detail::has_instance_wake<W, S>));
 
 template <class Selector>
 class basic_registry;
@@ -143,40 +169,56 @@ namespace detail {
 template <class T>
 concept has_io_state = requires(T& t) { { t.io_state() } -> std::same_as<io_source_state&>; };
 
-// Each check stops at the first missing piece, so a wrong policy yields one message
-// that names it instead of a cascade of substitution failures.
+// Each check stops at the first missing piece and names that one member, so a wrong policy
+// yields one message instead of a cascade of substitution failures. A check returns true even
+// when its static_assert fired, so that the static_assert at the use site does not add a bare
+// "static assertion failed" after the named one.
 template <class S>
 consteval bool check_selector() {
-    if constexpr (!has_selector_types<S>)
-        static_assert(dependent_false<S>, "mio: selector is missing `using handle_type = ...;` or `using native_event = ...;`");
+    if constexpr (!has_handle_type<S>)
+        static_assert(dependent_false<S>, "mio: selector is missing `using handle_type = ...;`");
+    else if constexpr (!has_native_event<S>)
+        static_assert(dependent_false<S>, "mio: selector is missing `using native_event = ...;`");
     else if constexpr (!has_create<S>)
         static_assert(dependent_false<S>, "mio: selector is missing `static result<S> create()`");
     else if constexpr (!has_try_clone<S>)
         static_assert(dependent_false<S>, "mio: selector is missing `result<S> try_clone() const`");
-    else if constexpr (!has_registration<S>)
-        static_assert(dependent_false<S>, "mio: selector is missing add(handle, token, interest), modify(handle, token, interest) or remove(handle) returning result<void>");
+    else if constexpr (!has_add<S>)
+        static_assert(dependent_false<S>, "mio: selector is missing `result<void> add(handle_type, token, interest)`");
+    else if constexpr (!has_modify<S>)
+        static_assert(dependent_false<S>, "mio: selector is missing `result<void> modify(handle_type, token, interest)`");
+    else if constexpr (!has_remove<S>)
+        static_assert(dependent_false<S>, "mio: selector is missing `result<void> remove(handle_type)`");
     else if constexpr (!has_select<S>)
         static_assert(dependent_false<S>, "mio: selector is missing `result<std::size_t> select(std::span<native_event>, std::optional<std::chrono::nanoseconds>)`");
-    else if constexpr (!has_event_accessors<S>)
-        static_assert(dependent_false<S>, "mio: selector is missing static event accessors event_token, is_readable, is_writable, is_error, is_read_closed or is_write_closed");
+    else if constexpr (!has_event_token<S>)
+        static_assert(dependent_false<S>, "mio: selector is missing `static token event_token(const native_event&)`");
+    else if constexpr (!has_is_readable<S>)
+        static_assert(dependent_false<S>, "mio: selector is missing `static bool is_readable(const native_event&)`");
+    else if constexpr (!has_is_writable<S>)
+        static_assert(dependent_false<S>, "mio: selector is missing `static bool is_writable(const native_event&)`");
+    else if constexpr (!has_is_error<S>)
+        static_assert(dependent_false<S>, "mio: selector is missing `static bool is_error(const native_event&)`");
+    else if constexpr (!has_is_read_closed<S>)
+        static_assert(dependent_false<S>, "mio: selector is missing `static bool is_read_closed(const native_event&)`");
+    else if constexpr (!has_is_write_closed<S>)
+        static_assert(dependent_false<S>, "mio: selector is missing `static bool is_write_closed(const native_event&)`");
     else if constexpr (!std::movable<S>)
         static_assert(dependent_false<S>, "mio: selector must be movable");
-    else
-        return true;
-    return false;
+    return true;
 }
 
 template <class E>
 consteval bool check_storage() {
     if constexpr (!has_buffer<E>)
         static_assert(dependent_false<E>, "mio: event storage is missing `template <class Event> class buffer`");
-    else if constexpr (!has_buffer_access<E>)
-        static_assert(dependent_false<E>, "mio: event storage buffer is missing `Event* data()` or `std::size_t capacity() const`");
+    else if constexpr (!has_buffer_data<E>)
+        static_assert(dependent_false<E>, "mio: event storage buffer is missing `Event* data()`");
+    else if constexpr (!has_buffer_capacity<E>)
+        static_assert(dependent_false<E>, "mio: event storage buffer is missing `std::size_t capacity() const`");
     else if constexpr (!has_buffer_construction<E>)
         static_assert(dependent_false<E>, "mio: event storage buffer must be default-constructible or constructible from a capacity");
-    else
-        return true;
-    return false;
+    return true;
 }
 
 template <class W, class S>
@@ -187,22 +229,20 @@ consteval bool check_waker() {
         static_assert(dependent_false<W>, "mio: this waker policy cannot work with this selector");
     else if constexpr (is_none_waker<W>)
         return true;
-    else if constexpr (!has_bind<W, S>)
-        static_assert(dependent_false<W>, "mio: waker policy is missing `template <class S> class bind`");
-    else if constexpr (!has_bind_members<W, S>)
-        static_assert(dependent_false<W>, "mio: waker policy bind<S> is missing `static result<bind> create(S&, token)` or `result<void> wake() const noexcept`");
-    else
-        return true;
-    return false;
+    else if constexpr (!has_instance<W, S>)
+        static_assert(dependent_false<W>, "mio: waker policy is missing `template <class S> class instance`");
+    else if constexpr (!has_instance_create<W, S>)
+        static_assert(dependent_false<W>, "mio: waker policy instance<S> is missing `static result<instance> create(S&, token)`");
+    else if constexpr (!has_instance_wake<W, S>)
+        static_assert(dependent_false<W>, "mio: waker policy instance<S> is missing `result<void> wake() const noexcept`");
+    return true;
 }
 
 template <class T, class S>
 consteval bool check_source() {
     if constexpr (!source<T, S>)
-        static_assert(dependent_false<T>, "mio: source is missing `native_handle()` (or add_to/modify_in/remove_from)");
-    else
-        return true;
-    return false;
+        static_assert(dependent_false<T>, "mio: source is missing `native_handle()` (or add_to/modify_in/remove_from taking the registry)");
+    return true;
 }
 
 }  // namespace detail

@@ -20,6 +20,13 @@ struct selector_traits {
         else return false;
     }();
 
+    /// True when the selector's handles are OS fds it polls (epoll, poll(2), kqueue), so that
+    /// fd-based wakers (eventfd_waker, pipe_waker) can register theirs. False by default.
+    static constexpr bool polls_fds = [] {
+        if constexpr (requires { S::polls_fds; }) return bool(S::polls_fds);
+        else return false;
+    }();
+
     /// True when, on this backend, a read from a stream socket (TCP, Unix stream) that returns
     /// fewer bytes than asked for proves the socket drained: any byte or end-of-stream that
     /// arrives later raises a new readable event. A loop may then stop after a short read instead

@@ -15,14 +15,14 @@ namespace mio {
 template <class Selector, class WakerPolicy>
 class basic_waker {
     static_assert(detail::check_waker<WakerPolicy, Selector>());
-    using bind_type = typename WakerPolicy::template bind<Selector>;
+    using instance_type = typename WakerPolicy::template instance<Selector>;
 
 public:
     /// Creates the wake-up source and registers it with `r` under `t`.
     /// Errors: file_exists when this poll already has a waker; the OS's (EMFILE...) otherwise.
     static result<basic_waker> create(basic_registry<Selector>& r, token t) {
         if (!r.claim_waker()) return std::errc::file_exists;
-        auto b = bind_type::create(r.selector(), t);
+        auto b = instance_type::create(r.selector(), t);
         if (!b) {
             r.shared_state()->has_waker.store(false, std::memory_order_release);
             return b.error();
@@ -36,13 +36,13 @@ public:
     /// Wakes the poll. Const and thread-safe, as mio's wake(&self): share a const waker (or a
     /// pointer to it) among threads. Errors come from the OS and are rare (EBADF on a closed
     /// waker).
-    result<void> wake() const noexcept { return bind_.wake(); }
+    result<void> wake() const noexcept { return instance_.wake(); }
 
     /// The policy's own object (its fd, its counters).
-    bind_type& policy() noexcept { return bind_; }
+    instance_type& policy() noexcept { return instance_; }
 
 private:
-    // Frees the poll's waker slot when the waker goes; declared before bind_ so that the
+    // Frees the poll's waker slot when the waker goes; declared before instance_ so that the
     // wake-up source is gone before a new waker can claim the slot.
     class slot {
     public:
@@ -62,11 +62,11 @@ private:
         std::shared_ptr<detail::registry_shared> s_;
     };
 
-    basic_waker(bind_type b, std::shared_ptr<detail::registry_shared> s) noexcept
-        : slot_(std::move(s)), bind_(std::move(b)) {}
+    basic_waker(instance_type b, std::shared_ptr<detail::registry_shared> s) noexcept
+        : slot_(std::move(s)), instance_(std::move(b)) {}
 
     slot slot_;
-    bind_type bind_;
+    instance_type instance_;
 };
 
 }  // namespace mio

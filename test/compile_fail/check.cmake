@@ -5,7 +5,8 @@
 #         -DSOURCE=<file.cpp> -DMODE=<fail|pass> [-DDEFINE=<macro>] -P check.cmake
 #
 # MODE fail: passes only when the compiler fails AND its output contains the text after
-#            "// expect: " in SOURCE (the case's static_assert message, matched literally).
+#            "// expect: " in SOURCE (the case's static_assert message, matched literally),
+#            and no static assertion without a "mio:" message.
 # MODE pass: passes only when the compiler succeeds (the control build of a case, or a header).
 cmake_minimum_required(VERSION 3.21)
 
@@ -53,4 +54,15 @@ if(at EQUAL -1)
     message(FATAL_ERROR "${SOURCE} failed to compile, but without the expected message\n  ${expect}\n"
                         "The compiler said:\n${out}")
 endif()
+# One named message, not followed by a bare "static assertion failed" from the use site.
+# (';' would split the list items: messages contain it.)
+string(REPLACE ";" "," out_lines "${out}")
+string(REGEX MATCHALL "[^\n]*static(_assert| assertion) failed[^\n]*" asserts "${out_lines}")
+foreach(line IN LISTS asserts)
+    string(FIND "${line}" "mio:" named)
+    if(named EQUAL -1)
+        message(FATAL_ERROR "${SOURCE}: a static assertion without a \"mio:\" message follows the named one:\n${line}\n"
+                            "The compiler said:\n${out}")
+    endif()
+endforeach()
 message(STATUS "fails as expected with: ${expect}")

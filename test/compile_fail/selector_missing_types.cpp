@@ -1,5 +1,5 @@
 // A selector that names no handle_type: the registry must say so.
-// expect: mio: selector is missing `using handle_type = ...;` or `using native_event = ...;`
+// expect: mio: selector is missing `using handle_type = ...;`
 #include "toy_selector.hpp"
 
 #include <mio/registry.hpp>

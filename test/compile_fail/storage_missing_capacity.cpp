@@ -1,5 +1,5 @@
 // An event storage whose buffer has no capacity(): basic_events must name it.
-// expect: mio: event storage buffer is missing `Event* data()` or `std::size_t capacity() const`
+// expect: mio: event storage buffer is missing `std::size_t capacity() const`
 #include "toy_selector.hpp"
 
 #include <mio/events.hpp>

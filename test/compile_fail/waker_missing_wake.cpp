@@ -1,5 +1,5 @@
-// A waker policy whose bind<S> has no wake(): named at basic_poll.
-// expect: mio: waker policy bind<S> is missing `static result<bind> create(S&, token)` or `result<void> wake() const noexcept`
+// A waker policy whose instance<S> has no wake(): named at basic_poll.
+// expect: mio: waker policy instance<S> is missing `result<void> wake() const noexcept`
 #include "toy_selector.hpp"
 
 #include <mio/basic_poll.hpp>
@@ -9,8 +9,8 @@ struct mute_waker {
     template <class S>
     static constexpr bool supports = true;
     template <class S>
-    struct bind {
-        static mio::result<bind> create(S&, mio::token) { return bind{}; }
+    struct instance {
+        static mio::result<instance> create(S&, mio::token) { return instance{}; }
 #ifdef MIO_COMPILE_FAIL_CONTROL
         mio::result<void> wake() const noexcept { return {}; }
 #endif

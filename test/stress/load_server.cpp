@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
         std::signal(SIGINT, on_stop_signal);
 
         auto addr = mio::net::socket_address(mio::net::ipv4_address::loopback, port);
-        auto listener = mio::net::tcp_listener::bind(addr);
+        auto listener = mio::net::tcp_listener::bind(addr, 1024);  // load runs connect in bursts
         if (!listener) return std::fprintf(stderr, "bind: %s\n", listener.error().message().c_str()), 1;
         auto udp = mio::net::udp_socket::bind(mio::net::socket_address(mio::net::ipv4_address::loopback, 0));
         if (!udp) return std::fprintf(stderr, "udp bind: %s\n", udp.error().message().c_str()), 1;

@@ -15,13 +15,6 @@
 
 namespace mio::detail {
 
-// Which selectors an fd waker can serve: those whose handles are OS fds they poll.
-template <class S>
-inline constexpr bool polls_fds = [] {
-    if constexpr (requires { S::polls_fds; }) return bool(S::polls_fds);
-    else return false;
-}();
-
 // Kind: which sys::notifier (an eventfd or a self-pipe) does the waking.
 template <class S, sys::notifier::kind Kind>
 class fd_waker {
@@ -75,6 +68,16 @@ private:
 
     sys::notifier dev_;
     mutable std::optional<S> selector_;  // engaged only for backends that do not forget closed fds
+};
+
+// A waker policy over one kind of notifier: usable with every selector that polls fds.
+template <sys::notifier::kind Kind>
+struct fd_waker_policy {
+    template <class Selector>
+    static constexpr bool supports = selector_traits<Selector>::polls_fds;
+
+    template <class Selector>
+    using instance = fd_waker<Selector, Kind>;
 };
 
 }  // namespace mio::detail

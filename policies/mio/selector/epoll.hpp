@@ -18,6 +18,7 @@
 #include <mio/detail/config.hpp>
 #include <mio/detail/fd.hpp>
 #include <mio/detail/sys.hpp>
+#include <mio/detail/timeout.hpp>
 #include <mio/interest.hpp>
 #include <mio/result.hpp>
 #include <mio/token.hpp>
@@ -124,24 +125,13 @@ private:
     int wait_for(epoll_event* out, int max, std::chrono::nanoseconds timeout) noexcept {
 #if MIO_HAS_EPOLL_PWAIT2
         if (!detail::epoll_pwait2_missing.load(std::memory_order_relaxed)) {
-            auto secs = std::chrono::duration_cast<std::chrono::seconds>(timeout);
-            ::timespec ts{};
-            ts.tv_sec = static_cast<time_t>(secs.count());
-            ts.tv_nsec = static_cast<long>((timeout - secs).count());
+            auto ts = detail::to_timespec<::timespec>(timeout);
             int n = ::epoll_pwait2(ep_.get(), out, max, &ts, nullptr);
             if (n >= 0 || errno != ENOSYS) return n;
             detail::epoll_pwait2_missing.store(true, std::memory_order_relaxed);
         }
 #endif
-        return ::epoll_wait(ep_.get(), out, max, round_up_ms(timeout));
-    }
-
-    // Rounds up so that a 100 us timeout waits 1 ms instead of returning at once.
-    static int round_up_ms(std::chrono::nanoseconds t) noexcept {
-        constexpr std::int64_t ns_per_ms = 1'000'000;
-        std::int64_t ns = t.count();
-        if (ns > std::int64_t(INT_MAX) * ns_per_ms) return INT_MAX;
-        return static_cast<int>((ns + ns_per_ms - 1) / ns_per_ms);
+        return ::epoll_wait(ep_.get(), out, max, detail::round_up_ms(timeout));
     }
 
     detail::owned_handle ep_;

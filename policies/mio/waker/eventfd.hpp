@@ -8,12 +8,6 @@ namespace mio {
 /// Wakes a poll by writing to an eventfd registered readable. Linux and Android only.
 /// Works with every selector that polls fds (epoll, poll); not with the fake selector.
 /// One fd; wake() is one write(2) and allocates nothing.
-struct eventfd_waker {
-    template <class Selector>
-    static constexpr bool supports = detail::polls_fds<Selector>;
-
-    template <class Selector>
-    using bind = detail::fd_waker<Selector, detail::sys::notifier::kind::eventfd>;
-};
+struct eventfd_waker : detail::fd_waker_policy<detail::sys::notifier::kind::eventfd> {};
 
 }  // namespace mio

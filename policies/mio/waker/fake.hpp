@@ -20,29 +20,29 @@ struct fake_waker {
 
     /// The waker object for selector S (only fake_selector is supported).
     template <class S>
-    class bind {
+    class instance {
         static_assert(std::is_same_v<S, fake_selector>, "mio: fake_waker works with fake_selector only");
 
     public:
         /// Attaches the waker's token to `s` (readable). Errors: file_exists when the fake
         /// already has a waker attached.
-        static result<bind> create(S& s, token t) {
+        static result<instance> create(S& s, token t) {
             auto clone = s.try_clone();
             if (!clone) return clone.error();
             auto r = clone->attach_waker(t);
             if (!r) return r.error();
-            return bind(std::move(*clone));
+            return instance(std::move(*clone));
         }
 
-        bind(bind&& o) noexcept : s_(std::exchange(o.s_, std::nullopt)) {}
-        bind& operator=(bind&& o) noexcept {
+        instance(instance&& o) noexcept : s_(std::exchange(o.s_, std::nullopt)) {}
+        instance& operator=(instance&& o) noexcept {
             if (this != &o) {
                 detach();
                 s_ = std::exchange(o.s_, std::nullopt);
             }
             return *this;
         }
-        ~bind() { detach(); }
+        ~instance() { detach(); }
 
         /// Queues the wake. Errors: the one armed by fail_next(fake_operation::wake).
         result<void> wake() const noexcept {
@@ -52,7 +52,7 @@ struct fake_waker {
         }
 
     private:
-        explicit bind(S s) noexcept : s_(std::move(s)) {}
+        explicit instance(S s) noexcept : s_(std::move(s)) {}
         void detach() noexcept {
             if (s_) s_->detach_waker();
             s_.reset();

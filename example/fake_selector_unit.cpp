@@ -10,7 +10,7 @@
 //         scripted streams: readable -> read -> write -> would_block -> writable -> done, a
 //         30-second idle timeout through the virtual clock (it takes microseconds), an EINTR
 //         and two ENOMEMs injected.
-// It exits 0 only if every check passed. `fake_selector_test real|fake` runs one half.
+// It exits 0 only if every check passed. `fake_selector_unit real|fake` runs one half.
 #include <mio/mio.hpp>
 #include <mio/selector/fake.hpp>
 #include <mio/storage/fixed.hpp>
