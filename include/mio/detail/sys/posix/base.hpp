@@ -20,8 +20,9 @@ inline std::error_code last_error() noexcept { return make_error(errno); }
 /// True when `ec` is an OS "try again" code (EAGAIN / EWOULDBLOCK) in the generic or system
 /// category. Only reached after a call failed.
 inline bool is_would_block_error(const std::error_code& ec) noexcept {
-    if (ec.category() != std::generic_category() && ec.category() != std::system_category()) return false;
-    return ec.value() == EAGAIN || ec.value() == EWOULDBLOCK;
+    // The value first: the category calls are out of line in libstdc++.
+    if (ec.value() != EAGAIN && ec.value() != EWOULDBLOCK) return false;
+    return ec.category() == std::generic_category() || ec.category() == std::system_category();
 }
 
 /// close(2). EINTR is not retried: on Linux the fd is released whatever close returns.
