@@ -110,7 +110,8 @@ TYPED_TEST_SUITE(try_io_test, try_io_cases);
 // try_io hands back exactly what f returned, value or error, and calls f once.
 TYPED_TEST(try_io_test, returns_what_f_returns) {
     using C = typename TypeParam::io_case;
-    auto [s, peer] = C::make();
+    auto made = C::make();
+    auto& s = made.first;
     int calls = 0;
     auto v = s.try_io([&]() -> mio::result<int> { ++calls; return 42; });
     ASSERT_TRUE(v);
@@ -130,7 +131,9 @@ TYPED_TEST(try_io_test, returns_what_f_returns) {
 TYPED_TEST(try_io_test, would_block_from_f_rearms_the_source) {
     using C = typename TypeParam::io_case;
     using S = typename TypeParam::backend::selector_type;
-    auto [s, peer] = C::make();
+    auto made = C::make();
+    auto& s = made.first;
+    auto& peer = made.second;
     const mio::token t{3};
     ASSERT_TRUE(this->poll().registry().add(s, t, C::want));
     C::poke(peer);
@@ -154,7 +157,9 @@ TYPED_TEST(try_io_test, draining_with_the_users_own_call_then_new_data_raises_an
     if constexpr (!std::is_same_v<C, unix_stream_case>) {
         GTEST_SKIP() << "shown once, on a Unix stream";
     } else {
-        auto [s, peer] = C::make();
+        auto made = C::make();
+        auto& s = made.first;
+        auto& peer = made.second;
         const mio::token t{4};
         ASSERT_TRUE(this->poll().registry().add(s, t, mio::interest::readable));
         C::poke(peer);
