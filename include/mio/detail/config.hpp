@@ -79,24 +79,26 @@
 //
 // MIO_FORCE_POSIX_FALLBACKS: only what every POSIX system has (socket/accept/pipe then fcntl,
 // as on macOS), whatever the system offers; how Linux CI tests the macOS path.
+// MIO_DETAIL_ATOMIC_CLOEXEC: the OS makes fds non-blocking and close-on-exec in the creating
+// call itself (SOCK_NONBLOCK|SOCK_CLOEXEC, accept4, pipe2); the defaults of the three below.
 #if defined(MIO_FORCE_POSIX_FALLBACKS)
-#  define MIO_DETAIL_NO_FALLBACK 0
+#  define MIO_DETAIL_ATOMIC_CLOEXEC 0
 #elif MIO_OS_LINUX || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || defined(__DragonFly__)
-#  define MIO_DETAIL_NO_FALLBACK 1
+#  define MIO_DETAIL_ATOMIC_CLOEXEC 1
 #else
-#  define MIO_DETAIL_NO_FALLBACK 0
+#  define MIO_DETAIL_ATOMIC_CLOEXEC 0
 #endif
 /// socket(2) and socketpair(2) take SOCK_NONBLOCK | SOCK_CLOEXEC.
 #ifndef MIO_HAS_SOCK_NONBLOCK
-#  define MIO_HAS_SOCK_NONBLOCK MIO_DETAIL_NO_FALLBACK
+#  define MIO_HAS_SOCK_NONBLOCK MIO_DETAIL_ATOMIC_CLOEXEC
 #endif
 /// accept4(2) exists.
 #ifndef MIO_HAS_ACCEPT4
-#  define MIO_HAS_ACCEPT4 MIO_DETAIL_NO_FALLBACK
+#  define MIO_HAS_ACCEPT4 MIO_DETAIL_ATOMIC_CLOEXEC
 #endif
 /// pipe2(2) exists.
 #ifndef MIO_HAS_PIPE2
-#  define MIO_HAS_PIPE2 MIO_DETAIL_NO_FALLBACK
+#  define MIO_HAS_PIPE2 MIO_DETAIL_ATOMIC_CLOEXEC
 #endif
 /// eventfd(2) exists (Linux, Android; the eventfd waker and poll(2)'s notifier use it).
 #ifndef MIO_HAS_EVENTFD
