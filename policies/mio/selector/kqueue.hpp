@@ -124,6 +124,8 @@ inline int receipt_error(const kevent_type& ev) noexcept {
 /// the errno of kevent itself. EINTR counts as applied; the array then still holds the
 /// changes, whose flags carry no EV_ERROR, so their receipts read as success.
 inline int kevent_submit(int kq, kevent_type* changes, int n) noexcept {
+    if (kq < 0) [[unlikely]]
+        return EBADF;  // a moved-from selector (libkqueue would fail without setting errno)
     if (::kevent(kq, changes, n, changes, n, nullptr) < 0 && errno != EINTR) return errno;
     return 0;
 }
@@ -260,7 +262,7 @@ public:
     }
 
     /// Waits for events into `out`; returns how many. std::nullopt blocks, zero polls once.
-    /// Errors: EINTR (not retried), EBADF, EINVAL.
+    /// Errors: EINTR (not retried), EBADF (moved-from), EINVAL.
     result<std::size_t> select(std::span<native_event> out, std::optional<std::chrono::nanoseconds> timeout) noexcept {
         int max = out.size() > std::size_t(INT_MAX) ? INT_MAX : static_cast<int>(out.size());
         ::timespec ts{};
@@ -269,6 +271,8 @@ public:
             ts = detail::to_timespec(*timeout);
             tp = &ts;
         }
+        if (kq_ < 0) [[unlikely]]
+            return make_errno_error(EBADF);
         int n = ::kevent(kq_, nullptr, 0, out.data(), max, tp);
         if (n == 0) return std::size_t{0};
         if (n < 0) [[unlikely]]
