@@ -122,9 +122,9 @@ struct server_options {
     std::chrono::milliseconds linger{2000};      ///< longest wait for the client to close after our close
 };
 
-/// Counters, for the demos and the tests.
+/// Counters, for the demos and the tests; readable from any thread while the server runs.
 struct server_stats {
-    std::size_t accepted = 0, closed = 0, refused = 0, timed_out = 0;
+    std::atomic<std::size_t> accepted{0}, closed{0}, refused{0}, timed_out{0};
 };
 
 /// A request/reply server over one poll. `Protocol` provides (see resp.hpp, http.hpp):
@@ -175,7 +175,7 @@ public:
                     stopping_ = true;
                 } else if (t - first_connection < slots_.size() && slots_[t - first_connection]) {
                     connection& c = *slots_[t - first_connection];
-                    if (!serve(c, e.is_readable() || e.is_read_closed() || e.is_error())) drop(t - first_connection);
+                    if (!serve(c, e.is_readable(), e.is_read_closed() || e.is_error())) drop(t - first_connection);
                 }
             }
             if (timeout && now_ - last_sweep_ >= tick) sweep();
@@ -190,8 +190,8 @@ public:
     mio::result<void> stop() { return waker_.wake(); }
 
     const server_stats& stats() const noexcept { return stats_; }
-    /// Connections open now.
-    std::size_t open_connections() const noexcept { return slots_.size() - free_.size(); }
+    /// Connections open now; readable from any thread.
+    std::size_t open_connections() const noexcept { return stats_.accepted - stats_.closed; }
 
 private:
     using clock = std::chrono::steady_clock;
@@ -258,13 +258,15 @@ private:
         ++stats_.closed;
     }
 
-    // One event for `c`. False when the connection is finished.
-    bool serve(connection& c, bool readable) {
+    // One event for `c`. False when the connection is finished. `closed_too`: the event also
+    // says the client closed or failed; then a short read does not prove the socket drained
+    // (the end of stream came with the last bytes, and no further edge announces it).
+    bool serve(connection& c, bool readable, bool closed_too) {
         if (!flush(c)) return false;
-        if (c.st == state::lingering) return readable ? linger_read(c) : true;
+        if (c.st == state::lingering) return readable || closed_too ? linger_read(c) : true;
         if (c.st == state::closing) return c.out.empty() ? start_lingering(c) : true;
-        if (readable || c.read_paused) {
-            if (!read_all(c)) return false;
+        if (readable || closed_too || c.read_paused) {
+            if (!read_all(c, closed_too)) return false;
             if (!flush(c)) return false;
             if (c.st == state::closing && c.out.empty()) return start_lingering(c);
         }
@@ -273,7 +275,7 @@ private:
 
     // Reads until the socket is drained or the reply backlog is too large, answering
     // requests as they complete. False on end of stream (with nothing left to send) or error.
-    bool read_all(connection& c) {
+    bool read_all(connection& c, bool until_would_block) {
         c.read_paused = false;
         for (;;) {
             if (c.out.size() > options_.high_water) {
@@ -309,7 +311,7 @@ private:
             if (c.in.empty()) c.since = {};
             else if (c.since == clock::time_point{}) c.since = now_;
             if constexpr (short_read_drains) {
-                if (*n < space.size()) return true;  // drained: the next byte raises a new edge
+                if (*n < space.size() && !until_would_block) return true;  // drained: the next byte raises a new edge
             }
         }
     }
@@ -363,7 +365,7 @@ private:
                 protocol_.refuse_slow(c->out);
                 c->in.clear();
                 c->st = state::closing;
-                if (!serve(*c, false)) drop(slot);
+                if (!serve(*c, false, false)) drop(slot);
             }
         }
     }
@@ -451,7 +453,7 @@ int serve_main(const char* name, Protocol& protocol, const server_options& optio
     if (!r) return std::fprintf(stderr, "%s: poll: %s\n", name, r.error().message().c_str()), 1;
     if (!demo) return 0;
     const auto& st = (*server)->stats();
-    std::printf("%s: %zu connections, %zu refused: %s\n", name, st.accepted, st.refused, demo_ok ? "ok" : "FAILED");
+    std::printf("%s: %zu connections, %zu refused: %s\n", name, st.accepted.load(), st.refused.load(), demo_ok ? "ok" : "FAILED");
     return demo_ok ? 0 : 1;
 }
 
