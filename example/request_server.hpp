@@ -308,8 +308,10 @@ private:
                 c.st = state::closing;
                 return true;
             }
+            // The clock of request_timeout runs from the start of the request now incomplete,
+            // so a client that streams pipelined requests is never cut off.
             if (c.in.empty()) c.since = {};
-            else if (c.since == clock::time_point{}) c.since = now_;
+            else if (h.consumed > 0 || c.since == clock::time_point{}) c.since = now_;
             if constexpr (short_read_drains) {
                 if (*n < space.size() && !until_would_block) return true;  // drained: the next byte raises a new edge
             }

@@ -214,6 +214,23 @@ TEST_F(http_server_test, a_request_still_incomplete_after_the_timeout_gets_408_a
     EXPECT_EQ(server.stats().timed_out, 1u);
 }
 
+TEST_F(http_server_test, the_timeout_runs_per_request_so_a_client_streaming_requests_is_never_cut_off) {
+    example::server_options o;
+    o.request_timeout = 150ms;
+    mio_test::server_thread server(protocol_, o);
+    client c(server.port());
+    // Every piece completes one request and starts the next: a request is always incomplete,
+    // for longer than the timeout in all, but none for long.
+    const std::string half = get.substr(0, 10), rest = get.substr(10);
+    ASSERT_TRUE(c.send(half));
+    for (int i = 0; i < 8; ++i) {
+        std::this_thread::sleep_for(50ms);
+        ASSERT_TRUE(c.send(rest + half));
+        EXPECT_EQ(without_date(c.read(ok().size() + 29)), ok()) << "request " << i;
+    }
+    EXPECT_EQ(server.stats().timed_out, 0u);
+}
+
 TEST_F(http_server_test, serving_requests_allocates_nothing) {
     if (!mio_test::counts_new) GTEST_SKIP() << "operator new is not counted in this build";
     mio_test::server_thread server(protocol_, {});
