@@ -9,9 +9,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -268,6 +270,39 @@ TEST_F(chaos, chaos_holding_back_a_timer_event_does_not_move_the_clock_past_it) 
     EXPECT_EQ(fake.now(), 10ms) << "the arrival is pending, held back: the poll stops there";
     EXPECT_TRUE(poll_once(1s).empty());
     EXPECT_EQ(fake.now(), 10ms);
+}
+
+// Timers run with the fake's lock released: another thread may wake the poll meanwhile (TSan
+// checks the hand-over).
+struct ticker {
+    mio::fake_selector* fake;
+    int fired = 0;
+    static void fn(void* self, std::uint64_t) noexcept {
+        auto* t = static_cast<ticker*>(self);
+        ++t->fired;
+        t->fake->schedule(t->fake->now() + 1ms, &ticker::fn, self, 0);
+    }
+};
+
+TEST_F(chaos, timers_and_wakes_from_another_thread) {
+    auto w = poll_type::waker_type::create(poll.registry(), token{9});
+    ASSERT_TRUE(w);
+    ticker t{&fake};
+    fake.schedule(1ms, &ticker::fn, &t, 0);
+    std::atomic<bool> stop{false};
+    std::thread other([&] {
+        while (!stop.load()) (void)w->wake();
+    });
+    std::size_t wakes_seen = 0;
+    for (int k = 0; k < 2000; ++k) {
+        ASSERT_TRUE(poll.poll(events, 2ms));
+        for (auto e : events) wakes_seen += e.token() == token{9};
+    }
+    stop = true;
+    other.join();
+    EXPECT_GT(t.fired, 0);
+    EXPECT_GT(wakes_seen, 0u);
+    fake.cancel_timers(&t);
 }
 
 // ---- the enumeration helpers themselves ----
