@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -182,13 +183,19 @@ TEST(sim_echo, the_same_seed_gives_the_same_trace_bytes_and_clock_and_another_se
 
 // The seed sweep: nothing lost on streams, whatever jitter, chaos and partitions the seed draws.
 // A failing seed is printed; run_echo({.seed = N}) replays it exactly.
+// MIO_SIM_SEEDS sets how many (default 40; CI's reliability stage sweeps 1000); MIO_SIM_SEED=N
+// runs seed N alone, to replay a failure.
 TEST(sim_echo, seed_sweep_nothing_lost_under_chaos_and_partitions) {
-    auto report = sim::sweep_seeds(1, 40, [](std::uint64_t seed) {
+    const char* count = std::getenv("MIO_SIM_SEEDS");
+    const char* one = std::getenv("MIO_SIM_SEED");
+    const std::uint64_t first = one ? std::strtoull(one, nullptr, 10) : 1;
+    const std::size_t seeds = one ? 1 : count ? std::strtoull(count, nullptr, 10) : 40;
+    auto report = sim::sweep_seeds(first, seeds, [](std::uint64_t seed) {
         auto r = run_echo({.seed = seed});
         return r.finished && r.intact && r.complete;
     }, &std::cerr);
     EXPECT_TRUE(report.ok()) << report.failed.size() << " seeds failed (printed above)";
-    EXPECT_EQ(report.runs, 40u);
+    EXPECT_EQ(report.runs, seeds);
 }
 
 // Fault enumeration: each registry call and each poll the scenario makes fails once, in its
