@@ -48,7 +48,7 @@
 // ever blocks or sleeps. Allocation: create() allocates the state and reserves room for 256
 // pending events, 64 registrations, 64 timers and 1024 trace records; select allocates nothing until the
 // trace outgrows that (then amortised growth; clear_trace() keeps it bounded). Timers: the
-// queue grows with the most timers pending at once, never in select.
+// queue allocates only when more timers wait at once than ever before.
 #pragma once
 
 #include <mio/detail/sim_random.hpp>
