@@ -10,6 +10,9 @@
 #include <mio/storage/fixed.hpp>
 #include <mio/waker/eventfd.hpp>
 #include <mio/waker/pipe.hpp>
+#if MIO_TEST_HAS_IO_URING
+#  include <mio/selector/io_uring.hpp>
+#endif
 
 #include "fd_count.hpp"
 
@@ -39,7 +42,20 @@ using all_backends = ::testing::Types<
     backend<mio::epoll_selector, mio::fixed_storage<64>, mio::eventfd_waker>,
     backend<mio::epoll_selector, mio::dynamic_storage, mio::pipe_waker>,
     backend<mio::poll_selector, mio::fixed_storage<64>, mio::eventfd_waker>,
-    backend<mio::poll_selector, mio::dynamic_storage, mio::pipe_waker>>;
+    backend<mio::poll_selector, mio::dynamic_storage, mio::pipe_waker>
+#if MIO_TEST_HAS_IO_URING
+    ,
+    backend<mio::io_uring_selector, mio::fixed_storage<64>, mio::eventfd_waker>,
+    backend<mio::io_uring_selector, mio::dynamic_storage, mio::pipe_waker>
+#endif
+    >;
+
+/// True when `e`, from creating a poll, says the backend cannot run on this machine (io_uring
+/// missing or disabled): the typed tests then skip with that message instead of failing.
+inline bool backend_unavailable(const std::error_code& e) {
+    return e == std::errc::function_not_supported || e == std::errc::operation_not_permitted ||
+           e == std::errc::permission_denied;
+}
 
 /// Base of the typed suites: a poll and events for backend B, and the check every test makes:
 /// as many fds open after the test as before it.
@@ -50,6 +66,7 @@ protected:
 
     void SetUp() override {
         auto p = poll_type::create();
+        if (!p && backend_unavailable(p.error())) GTEST_SKIP() << "backend unavailable: " << p.error().message();
         ASSERT_TRUE(p) << p.error().message();
         poll_.emplace(std::move(*p));
     }
@@ -67,6 +84,9 @@ protected:
 template <class T> constexpr const char* name_of = "unnamed";
 template <> constexpr const char* name_of<mio::epoll_selector> = "epoll";
 template <> constexpr const char* name_of<mio::poll_selector> = "poll";
+#if MIO_TEST_HAS_IO_URING
+template <> constexpr const char* name_of<mio::io_uring_selector> = "io_uring";
+#endif
 template <std::size_t N> constexpr const char* name_of<mio::fixed_storage<N>> = "fixed";
 template <> constexpr const char* name_of<mio::dynamic_storage> = "dynamic";
 template <> constexpr const char* name_of<mio::eventfd_waker> = "eventfd";
