@@ -13,21 +13,28 @@
 // new edge: 3 syscalls per request (poll, read, write). Elsewhere (poll(2), which re-arms a
 // source only when its I/O returns would_block) the loop reads until would_block.
 //
+// With MIO_BENCH_SPIN=1 in the environment the loop polls with a zero timeout and spins (the
+// W1 spin variant: no sleeping in the kernel; over io_uring an empty poll makes no syscall).
+//
 // On exit it prints to stderr: "mio_bench allocs_steady=N allocs_total=M", where N counts the
 // heap allocations made after the last connection was accepted (the measured phase).
 #include "bench_common.hpp"
+#include "bench_selector.hpp"
 
 #include <mio/mio.hpp>
 #include <mio/net/tcp_listener.hpp>
 #include <mio/net/tcp_stream.hpp>
 
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace {
 
-using selector = mio::default_selector;
+using selector = mio_bench::selector;
 using poll_type = mio::basic_poll<selector, mio::fixed_storage<256>, mio::no_waker>;
 using event = mio::basic_event<selector>;
 constexpr bool short_read_drains = mio::selector_traits<selector>::short_read_drains;
@@ -138,11 +145,15 @@ public:
         conns_.reserve(static_cast<std::size_t>(nconn));
     }
 
-    // The event loop: returns once nconn connections were closed by their peers.
+    // The event loop: returns once nconn connections were closed by their peers. Spin: poll
+    // with a zero timeout in a loop instead of blocking.
+    template <bool Spin>
     void run() {
+        constexpr std::optional<std::chrono::nanoseconds> timeout =
+            Spin ? std::optional<std::chrono::nanoseconds>(std::chrono::nanoseconds::zero()) : std::nullopt;
         long closed = 0;
         for (;;) {
-            if (auto r = poll_.poll(events_, std::nullopt); !r) [[unlikely]] {
+            if (auto r = poll_.poll(events_, timeout); !r) [[unlikely]] {
                 if (interrupted(r.error())) continue;
                 fail("poll", r.error());
             }
@@ -217,7 +228,9 @@ int main(int argc, char** argv) {
     if (auto r = poll->registry().add(*listener, listener_token, mio::interest::readable); !r) fail("add", r.error());
 
     auto srv = std::make_unique<server>(std::move(*poll), std::move(*listener), nconn);
-    srv->run();
+    const char* spin = std::getenv("MIO_BENCH_SPIN");
+    if (spin != nullptr && spin[0] == '1') srv->run<true>();
+    else srv->run<false>();
     std::fprintf(stderr, "mio_bench allocs_steady=%llu allocs_total=%llu\n",
                  static_cast<unsigned long long>(mio_bench::allocation_count() - srv->steady_from()),
                  static_cast<unsigned long long>(mio_bench::allocation_count()));
