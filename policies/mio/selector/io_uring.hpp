@@ -331,6 +331,13 @@ public:
         }
     }
 
+    // Nothing queued, nothing completed, nothing overflowed: a zero-timeout poll has nothing
+    // to do, and does it without the mutex (the spin case). Only the polling thread moves the
+    // CQ head; registrations raise queued_ after writing a request.
+    bool idle() const noexcept {
+        return !queued_.load(std::memory_order_acquire) && cq_empty() && !needs_enter();
+    }
+
     // For tests of the batching: requests written but not yet submitted.
     unsigned queued() {
         std::lock_guard lock(mutex_);
@@ -356,12 +363,20 @@ private:
     // Overflowed completions wait in the kernel until an io_uring_enter with GETEVENTS.
     bool needs_enter() const noexcept { return ::io_uring_cq_has_overflow(&ring_); }
 
+    bool cq_empty() const noexcept {
+        return *ring_.cq.khead == std::atomic_ref<unsigned>(*ring_.cq.ktail).load(std::memory_order_acquire);
+    }
+
     // A free SQE; a full queue is submitted first (from this thread).
     ::io_uring_sqe* get_sqe() noexcept {
         auto* sqe = ::io_uring_get_sqe(&ring_);
-        if (sqe != nullptr) return sqe;
-        if (submit_locked()) return nullptr;
-        return ::io_uring_get_sqe(&ring_);
+        if (sqe == nullptr) {
+            if (submit_locked()) return nullptr;
+            sqe = ::io_uring_get_sqe(&ring_);
+            if (sqe == nullptr) return nullptr;
+        }
+        queued_.store(true, std::memory_order_release);
+        return sqe;
     }
 
     std::error_code queue_poll(int fd, std::uint32_t gen, std::uint32_t mask) noexcept {
@@ -394,6 +409,7 @@ private:
     // the mutex: other threads only write SQEs past the published tail.
     unsigned flush() noexcept {
         auto& sq = ring_.sq;
+        queued_.store(false, std::memory_order_relaxed);
         unsigned tail = *sq.ktail;
         while (sq.sqe_head != sq.sqe_tail) {
             sq.array[tail & sq.ring_mask] = sq.sqe_head & sq.ring_mask;
@@ -431,6 +447,14 @@ private:
     // Moves completions into out[n...]; returns the new count. A completion that needs a new
     // event when `out` is full stays in the ring for the next poll.
     std::size_t harvest(std::span<uring_event> out, std::size_t n) noexcept {
+        if (cq_empty()) {
+            consumed_ = 0;
+            return n;
+        }
+        return harvest_ring(out, n);
+    }
+
+    std::size_t harvest_ring(std::span<uring_event> out, std::size_t n) noexcept {
         auto& cq = ring_.cq;
         const unsigned first = *cq.khead;
         unsigned head = first;
@@ -497,6 +521,7 @@ private:
     int pollers_ = 0;                // selects blocked in io_uring_enter
     bool notified_ = false;          // the notify eventfd was written since the last wait began
     std::atomic<bool> batch_{false};
+    std::atomic<bool> queued_{false};  // SQEs written since the last flush (read without the mutex)
 };
 
 }  // namespace detail
@@ -592,7 +617,9 @@ public:
     /// std::nullopt blocks; zero never blocks (and makes no syscall when nothing is queued);
     /// other timeouts are exact to the nanosecond. Errors: EINTR (not retried), the kernel's.
     result<std::size_t> select(std::span<uring_event> out, std::optional<std::chrono::nanoseconds> timeout) {
-        if (!shared_) return make_errno_error(EBADF);
+        if (!shared_) [[unlikely]]
+            return make_errno_error(EBADF);
+        if (timeout && timeout->count() <= 0 && shared_->idle()) return std::size_t{0};
         return shared_->select(out, timeout);
     }
 
