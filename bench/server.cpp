@@ -48,7 +48,7 @@ constexpr std::optional<std::chrono::nanoseconds> loop_timeout{std::chrono::nano
 constexpr std::optional<std::chrono::nanoseconds> loop_timeout{};
 #endif
 template <class S>
-constexpr bool has_busy_poll = requires(S& s) { s.set_busy_poll(mio::busy_poll_params{}); };
+constexpr bool has_busy_poll = requires(S& s) { s.set_busy_poll({}); };
 
 // A connection's token is its address (as a slab index would be in mio); 0 is the listener.
 constexpr mio::token listener_token{0};
