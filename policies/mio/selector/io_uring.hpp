@@ -33,7 +33,9 @@
 // poll, in the same io_uring_enter as its wait (a poll with nothing queued and completions
 // already in the ring makes no syscall at all: the CQ is read in user space). What must not wait:
 //   - add and modify check the fd first (fstat: EBADF for a closed fd, EPERM for a regular file,
-//     directory or block device, as epoll_ctl does), so their errors are synchronous;
+//     directory or block device, as epoll_ctl does), so their errors are synchronous (a
+//     character device without a poll method, which epoll also refuses, is not recognised:
+//     it reports ready on every poll);
 //   - remove submits its cancel at once, and so does closing a registered library socket or pipe
 //     (the `forget` hook): a poll request holds a reference to its file, so until the cancel is
 //     in, closing the fd would not close the file and the peer would not see the close.
