@@ -12,6 +12,7 @@
 #include <mio/storage/fixed.hpp>
 #include <mio/waker/eventfd.hpp>
 
+#include "backends.hpp"
 #include "fd_count.hpp"
 
 #include <gtest/gtest.h>
@@ -20,7 +21,13 @@
 #include <chrono>
 #include <cstdio>
 #include <optional>
+#include <cstddef>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <set>
 #include <sys/eventfd.h>
 #include <thread>
@@ -90,6 +97,33 @@ TEST_F(io_uring_fixture, create_with_bad_ring_sizes_is_the_kernels_error) {
     auto s = io_uring_selector::create(0, 0);
     ASSERT_FALSE(s);
     EXPECT_EQ(s.error(), std::errc::invalid_argument);
+}
+
+// Where io_uring is disabled (kernel.io_uring_disabled, or a seccomp filter as in containers)
+// io_uring_setup fails with EPERM: create() returns it, and the typed suites skip on it. A
+// child process installs a seccomp filter that answers EPERM to io_uring_setup.
+TEST_F(io_uring_fixture, create_returns_the_kernels_error_where_io_uring_is_disabled) {
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        sock_filter filter[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        sock_fprog prog{static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
+        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+            ::_exit(10);
+        auto s = io_uring_selector::create();
+        if (s) ::_exit(11);
+        if (s.error() != std::errc::operation_not_permitted) ::_exit(12);
+        ::_exit(mio_test::backend_unavailable(s.error()) ? 0 : 13);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "10: no seccomp; 11: created anyway; 12: another error; 13: not a skip";
 }
 
 TEST_F(io_uring_fixture, registration_errors_are_synchronous) {
