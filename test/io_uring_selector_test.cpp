@@ -252,6 +252,7 @@ TEST_F(io_uring_fixture, multishot_requests_ended_by_cq_overflow_are_rearmed) {
         for (int i = 0; i < 8 && !quiet; ++i) quiet = select(0ns).empty();
         EXPECT_TRUE(quiet) << "round " << round;
     }
+    EXPECT_GT(sel.rearmed_requests(), 0u) << "the CQ never overflowed: the test proves nothing";
     for (auto& [tx, rx] : pipes) ASSERT_TRUE(sel.remove(rx.native_handle()));
 }
 
@@ -276,6 +277,7 @@ TEST_F(io_uring_fixture, requests_of_an_exited_thread_are_rearmed) {
         EXPECT_EQ(seen, std::set<std::size_t>{3}) << "round " << round;
         drain(p->second);
     }
+    EXPECT_EQ(poll.selector().rearmed_requests(), 1u) << "the exited thread's request was re-armed once";
 }
 
 // A poll request holds a reference to its file: closing a registered library socket must

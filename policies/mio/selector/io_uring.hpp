@@ -346,6 +346,11 @@ public:
         return ::io_uring_sq_ready(&ring_);
     }
 
+    std::uint64_t rearms() {
+        std::lock_guard lock(mutex_);
+        return rearms_;
+    }
+
 private:
     uring_shared() = default;
 
@@ -496,8 +501,9 @@ private:
             if (drop) {
                 s->live = false;
                 s->gen = (s->gen + 1) & uring_gen_mask;
-            } else if (!more && queue_poll(fd, gen, s->mask)) {
-                break;  // no room to re-arm: keep the completion for the next poll
+            } else if (!more) {
+                if (queue_poll(fd, gen, s->mask)) break;  // no room to re-arm: keep it for the next poll
+                ++rearms_;
             }
             if (ev == 0) continue;
             if (fresh) {
@@ -519,6 +525,7 @@ private:
     detail::owned_fd notify_;
     std::vector<uring_slot> slots_;  // by fd
     std::uint64_t stamp_ = 0;        // one per select
+    std::uint64_t rearms_ = 0;       // requests the kernel ended and a poll added again
     unsigned consumed_ = 0;          // completions the last harvest took from the ring
     int pollers_ = 0;                // selects blocked in io_uring_enter
     bool notified_ = false;          // the notify eventfd was written since the last wait began
@@ -614,6 +621,10 @@ public:
     unsigned queued_requests() const {
         return shared_ ? shared_->queued() : 0u;
     }
+
+    /// How many poll requests the kernel ended (CQ overflow, submitting thread exited) and a
+    /// poll re-armed since creation (for monitoring: a growing count says the CQ is too small).
+    std::uint64_t rearmed_requests() const { return shared_ ? shared_->rearms() : 0u; }
 
     /// Submits what is queued, then returns the events already completed, or waits for one.
     /// std::nullopt blocks; zero never blocks (and makes no syscall when nothing is queued);
