@@ -18,6 +18,9 @@
 #else
 #  define MIO_TEST_HAS_KQUEUE 0
 #endif
+#if MIO_TEST_HAS_IO_URING
+#  include <mio/selector/io_uring.hpp>
+#endif
 
 #include "fd_count.hpp"
 
@@ -53,6 +56,11 @@ using all_backends = ::testing::Types<
     , backend<mio::kqueue_selector, mio::fixed_storage<64>, mio::kqueue_waker>,
     backend<mio::kqueue_selector, mio::dynamic_storage, mio::pipe_waker>
 #endif
+#if MIO_TEST_HAS_IO_URING
+    ,
+    backend<mio::io_uring_selector, mio::fixed_storage<64>, mio::eventfd_waker>,
+    backend<mio::io_uring_selector, mio::dynamic_storage, mio::pipe_waker>
+#endif
     >;
 
 /// True for the kqueue rows, where a test meets a documented kqueue or libkqueue difference.
@@ -71,6 +79,13 @@ inline constexpr bool kqueue_is_libkqueue = true;
 inline constexpr bool kqueue_is_libkqueue = false;
 #endif
 
+/// True when `e`, from creating a poll, says the backend cannot run on this machine (io_uring
+/// missing or disabled): the typed tests then skip with that message instead of failing.
+inline bool backend_unavailable(const std::error_code& e) {
+    return e == std::errc::function_not_supported || e == std::errc::operation_not_permitted ||
+           e == std::errc::permission_denied;
+}
+
 /// Base of the typed suites: a poll and events for backend B, and the check every test makes:
 /// as many fds open after the test as before it.
 template <class B>
@@ -80,6 +95,7 @@ protected:
 
     void SetUp() override {
         auto p = poll_type::create();
+        if (!p && backend_unavailable(p.error())) GTEST_SKIP() << "backend unavailable: " << p.error().message();
         ASSERT_TRUE(p) << p.error().message();
         poll_.emplace(std::move(*p));
     }
@@ -100,6 +116,9 @@ template <> constexpr const char* name_of<mio::poll_selector> = "poll";
 #if MIO_TEST_HAS_KQUEUE
 template <> constexpr const char* name_of<mio::kqueue_selector> = "kqueue";
 template <> constexpr const char* name_of<mio::kqueue_waker> = "kqueue";
+#endif
+#if MIO_TEST_HAS_IO_URING
+template <> constexpr const char* name_of<mio::io_uring_selector> = "io_uring";
 #endif
 template <std::size_t N> constexpr const char* name_of<mio::fixed_storage<N>> = "fixed";
 template <> constexpr const char* name_of<mio::dynamic_storage> = "dynamic";
