@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 
-OURS = ["mio_cpp", "mio_cpp_poll"]
+OURS = ["mio_cpp", "mio_cpp_poll", "mio_cpp_uring"]
 # The figures that discriminate between libraries on this machine (anchors' RESULTS.md).
 KEY_COLUMNS = ["w1_ir", "w1_sys", "w2_ir", "w2_sys", "w3_ir", "w4_ir", "w4_sys", "w5_same_us",
                "w1_med_us", "w2_kmsgs", "w3_ns", "w4_ns", "w5_split_us"]
@@ -124,7 +124,8 @@ def run_server(binary, client, nconn):
 def alloc_pass(bin_dir, anchors):
     clients = os.path.join(anchors, "build", "bin")
     subjects = [("mio_cpp", "mio_bench_server", "mio_bench_inproc"),
-                ("mio_cpp_poll", "mio_bench_poll_server", "mio_bench_poll_inproc")]
+                ("mio_cpp_poll", "mio_bench_poll_server", "mio_bench_poll_inproc"),
+                ("mio_cpp_uring", "mio_bench_uring_server", "mio_bench_uring_inproc")]
     print("\n### Heap allocations during the measured phase (counted by the subjects' replaced "
           "malloc/operator new)\n")
     print("W1: 2000 round trips, W2: 100 connections x 20,000 messages (counted after the last accept); "

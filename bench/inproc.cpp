@@ -3,15 +3,19 @@
 //
 //   inproc w3 NFDS ITERS   NFDS idle eventfds registered readable; ITERS polls with a zero timeout
 //   inproc w4 ITERS        ITERS x (registry.add + registry.remove) of one eventfd
+//   inproc w4b PAIRS       registration churn in batches: 64 eventfds each added and removed,
+//                          then one poll with a zero timeout; PAIRS / 64 batches (io_uring in
+//                          batch mode submits the 128 requests with that poll)
 //   inproc w5 ITERS        two threads, each with its own poll and waker, waking each other
 //
 // Prints one line: RESULT workload=Wn ops=N elapsed_ns=T ns_per_op=X allocs=A, where A is the
 // number of heap allocations made during the timed phase (the library promises zero).
-// Built over the platform's default selector (epoll), or over poll(2) with
-// -DMIO_FORCE_POLL_SELECTOR.
+// Built over the platform's default selector (epoll), over poll(2) with
+// -DMIO_FORCE_POLL_SELECTOR, or over io_uring with -DMIO_BENCH_IO_URING (bench_selector.hpp).
 #include "bench_common.hpp"
+#include "bench_selector.hpp"
 
-#include <mio/mio.hpp>
+#include <array>
 
 #include <chrono>
 #include <cstdio>
@@ -24,7 +28,7 @@ namespace {
 
 // Inline event storage: nothing on the heap, as a low-latency user would choose.
 template <std::size_t N>
-using poll_with = mio::basic_poll<mio::default_selector, mio::fixed_storage<N>, mio::default_waker>;
+using poll_with = mio::basic_poll<mio_bench::selector, mio::fixed_storage<N>, mio::default_waker>;
 
 constexpr long warm_up = 1000;
 
@@ -69,6 +73,24 @@ template <class Registry>
     }
 }
 
+template <class Poll, std::size_t N>
+[[gnu::noinline]] void w4b_loop(Poll& poll, typename Poll::events_type& events,
+                                std::array<mio::posix::source_fd, N>& srcs, long batches) {
+    constexpr std::optional<std::chrono::nanoseconds> zero{std::chrono::nanoseconds::zero()};
+    auto& registry = poll.registry();
+    for (long b = 0; b < batches; ++b) {
+        for (auto& src : srcs) {
+            if (!registry.add(src, mio::token(7), mio::interest::readable)) [[unlikely]]
+                mio_bench::die("add");
+            if (!registry.remove(src)) [[unlikely]]
+                mio_bench::die("remove");
+        }
+        auto r = poll.poll(events, zero);
+        if (!r || !events.empty()) [[unlikely]]
+            mio_bench::die("unexpected event or error", r ? 0 : r.error().value());
+    }
+}
+
 // W3: one poll with a zero timeout over nfds idle registrations; no event may come back.
 int w3(long nfds, long iters) {
 #if defined(MIO_FORCE_POLL_SELECTOR)
@@ -109,6 +131,27 @@ int w4(long iters) {
     w4_loop(registry, src, iters);
     auto t1 = mio_bench::now_ns();
     print_result("W4", iters, t1 - t0, mio_bench::allocation_count() - a0);
+    return 0;
+}
+
+// W4b: 64 add+remove pairs per poll (zero timeout); io_uring queues them for that poll.
+int w4b(long pairs) {
+    constexpr std::size_t batch = 64;
+    auto poll = poll_with<8>::create();
+    check(poll, "poll");
+#if defined(MIO_BENCH_IO_URING)
+    poll->selector().set_batch_registrations(true);
+#endif
+    std::array<mio::posix::source_fd, batch> srcs{};
+    for (auto& s : srcs) s = mio::posix::source_fd{new_eventfd()};
+    poll_with<8>::events_type events;
+    long batches = pairs / long(batch);
+    w4b_loop(*poll, events, srcs, warm_up / long(batch) + 1);
+    auto a0 = mio_bench::allocation_count();
+    auto t0 = mio_bench::now_ns();
+    w4b_loop(*poll, events, srcs, batches);
+    auto t1 = mio_bench::now_ns();
+    print_result("W4b", batches * long(batch), t1 - t0, mio_bench::allocation_count() - a0);
     return 0;
 }
 
@@ -176,12 +219,13 @@ int w5(long iters) {
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: %s w3 NFDS ITERS | w4 ITERS | w5 ITERS\n", argv[0]);
+        std::fprintf(stderr, "usage: %s w3 NFDS ITERS | w4 ITERS | w4b PAIRS | w5 ITERS\n", argv[0]);
         return 2;
     }
     if (!std::strcmp(argv[1], "w3"))
         return w3(mio_bench::arg_long(argc, argv, 2, 10000), mio_bench::arg_long(argc, argv, 3, 1000000));
     if (!std::strcmp(argv[1], "w4")) return w4(mio_bench::arg_long(argc, argv, 2, 1000000));
+    if (!std::strcmp(argv[1], "w4b")) return w4b(mio_bench::arg_long(argc, argv, 2, 1000000));
     if (!std::strcmp(argv[1], "w5")) return w5(mio_bench::arg_long(argc, argv, 2, 200000));
     std::fprintf(stderr, "unknown workload %s\n", argv[1]);
     return 2;

@@ -13,24 +13,42 @@
 // new edge: 3 syscalls per request (poll, read, write). Elsewhere (poll(2), which re-arms a
 // source only when its I/O returns would_block) the loop reads until would_block.
 //
+// With MIO_BENCH_BUSY_POLL=USECS[,BUDGET[,PREFER]] (epoll only) the epoll instance busy-polls
+// (epoll_selector::set_busy_poll; see doc/busy_poll.md).
+// Built with -DMIO_BENCH_SPIN (mio_bench_spin_server, mio_bench_uring_spin_server) the loop polls
+// with a zero timeout and spins (the W1 spin variant: no sleeping in the kernel; over io_uring an
+// empty poll makes no syscall). A compile-time choice: two instances of the loop in one program
+// made g++ stop inlining poll and serve (+61 Ir per round trip), a run-time timeout costs +3.
+//
 // On exit it prints to stderr: "mio_bench allocs_steady=N allocs_total=M", where N counts the
 // heap allocations made after the last connection was accepted (the measured phase).
 #include "bench_common.hpp"
+#include "bench_selector.hpp"
 
 #include <mio/mio.hpp>
 #include <mio/net/tcp_listener.hpp>
 #include <mio/net/tcp_stream.hpp>
 
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace {
 
-using selector = mio::default_selector;
+using selector = mio_bench::selector;
 using poll_type = mio::basic_poll<selector, mio::fixed_storage<256>, mio::no_waker>;
 using event = mio::basic_event<selector>;
 constexpr bool short_read_drains = mio::selector_traits<selector>::short_read_drains;
+#if defined(MIO_BENCH_SPIN)
+constexpr std::optional<std::chrono::nanoseconds> loop_timeout{std::chrono::nanoseconds::zero()};
+#else
+constexpr std::optional<std::chrono::nanoseconds> loop_timeout{};
+#endif
+template <class S>
+constexpr bool has_busy_poll = requires(S& s) { s.set_busy_poll({}); };
 
 // A connection's token is its address (as a slab index would be in mio); 0 is the listener.
 constexpr mio::token listener_token{0};
@@ -142,7 +160,7 @@ public:
     void run() {
         long closed = 0;
         for (;;) {
-            if (auto r = poll_.poll(events_, std::nullopt); !r) [[unlikely]] {
+            if (auto r = poll_.poll(events_, loop_timeout); !r) [[unlikely]] {
                 if (interrupted(r.error())) continue;
                 fail("poll", r.error());
             }
@@ -201,6 +219,21 @@ private:
 
 }  // namespace
 
+// MIO_BENCH_BUSY_POLL=USECS[,BUDGET[,PREFER]]: epoll only (false elsewhere).
+template <class Poll>
+bool set_busy_poll(Poll& poll, const char* spec) {
+    if constexpr (has_busy_poll<typename Poll::selector_type>) {
+        unsigned usecs = 0, budget = 8, prefer = 1;
+        (void)std::sscanf(spec, "%u,%u,%u", &usecs, &budget, &prefer);
+        auto r = poll.selector().set_busy_poll({usecs, static_cast<std::uint16_t>(budget), prefer != 0});
+        if (!r) fail("set_busy_poll", r.error());
+        return true;
+    } else {
+        std::fprintf(stderr, "MIO_BENCH_BUSY_POLL: this selector has no busy polling\n");
+        return false;
+    }
+}
+
 int main(int argc, char** argv) {
     if (argc < 3) {
         std::fprintf(stderr, "usage: %s PORT NCONN\n", argv[0]);
@@ -212,6 +245,9 @@ int main(int argc, char** argv) {
 
     auto poll = poll_type::create();
     if (!poll) fail("poll", poll.error());
+    if (const char* bp = std::getenv("MIO_BENCH_BUSY_POLL")) {
+        if (!set_busy_poll(*poll, bp)) return 2;
+    }
     auto listener = mio::net::tcp_listener::bind(mio::net::socket_address(mio::net::ipv4_address::loopback, port), 1024);  // bursts of clients
     if (!listener) fail("bind", listener.error());
     if (auto r = poll->registry().add(*listener, listener_token, mio::interest::readable); !r) fail("add", r.error());

@@ -10,12 +10,24 @@
 #include <mio/storage/fixed.hpp>
 #include <mio/waker/eventfd.hpp>
 #include <mio/waker/pipe.hpp>
+// kqueue rows where <sys/event.h> exists (the BSDs, Apple; Linux with libkqueue: the kqueue preset).
+#if __has_include(<sys/event.h>)
+#  include <mio/selector/kqueue.hpp>
+#  include <mio/waker/kqueue.hpp>
+#  define MIO_TEST_HAS_KQUEUE 1
+#else
+#  define MIO_TEST_HAS_KQUEUE 0
+#endif
+#if MIO_TEST_HAS_IO_URING
+#  include <mio/selector/io_uring.hpp>
+#endif
 
 #include "fd_count.hpp"
 
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <type_traits>
 
 #include <string>
 
@@ -39,7 +51,40 @@ using all_backends = ::testing::Types<
     backend<mio::epoll_selector, mio::fixed_storage<64>, mio::eventfd_waker>,
     backend<mio::epoll_selector, mio::dynamic_storage, mio::pipe_waker>,
     backend<mio::poll_selector, mio::fixed_storage<64>, mio::eventfd_waker>,
-    backend<mio::poll_selector, mio::dynamic_storage, mio::pipe_waker>>;
+    backend<mio::poll_selector, mio::dynamic_storage, mio::pipe_waker>
+#if MIO_TEST_HAS_KQUEUE
+    , backend<mio::kqueue_selector, mio::fixed_storage<64>, mio::kqueue_waker>,
+    backend<mio::kqueue_selector, mio::dynamic_storage, mio::pipe_waker>
+#endif
+#if MIO_TEST_HAS_IO_URING
+    ,
+    backend<mio::io_uring_selector, mio::fixed_storage<64>, mio::eventfd_waker>,
+    backend<mio::io_uring_selector, mio::dynamic_storage, mio::pipe_waker>
+#endif
+    >;
+
+/// True for the kqueue rows, where a test meets a documented kqueue or libkqueue difference.
+template <class Selector>
+inline constexpr bool is_kqueue =
+#if MIO_TEST_HAS_KQUEUE
+    std::is_same_v<Selector, mio::kqueue_selector>;
+#else
+    false;
+#endif
+
+/// True when kqueue is libkqueue's emulation on Linux (see doc/kqueue_selector.md).
+#if defined(LIBKQUEUE)
+inline constexpr bool kqueue_is_libkqueue = true;
+#else
+inline constexpr bool kqueue_is_libkqueue = false;
+#endif
+
+/// True when `e`, from creating a poll, says the backend cannot run on this machine (io_uring
+/// missing or disabled): the typed tests then skip with that message instead of failing.
+inline bool backend_unavailable(const std::error_code& e) {
+    return e == std::errc::function_not_supported || e == std::errc::operation_not_permitted ||
+           e == std::errc::permission_denied;
+}
 
 /// Base of the typed suites: a poll and events for backend B, and the check every test makes:
 /// as many fds open after the test as before it.
@@ -50,6 +95,7 @@ protected:
 
     void SetUp() override {
         auto p = poll_type::create();
+        if (!p && backend_unavailable(p.error())) GTEST_SKIP() << "backend unavailable: " << p.error().message();
         ASSERT_TRUE(p) << p.error().message();
         poll_.emplace(std::move(*p));
     }
@@ -67,6 +113,13 @@ protected:
 template <class T> constexpr const char* name_of = "unnamed";
 template <> constexpr const char* name_of<mio::epoll_selector> = "epoll";
 template <> constexpr const char* name_of<mio::poll_selector> = "poll";
+#if MIO_TEST_HAS_KQUEUE
+template <> constexpr const char* name_of<mio::kqueue_selector> = "kqueue";
+template <> constexpr const char* name_of<mio::kqueue_waker> = "kqueue";
+#endif
+#if MIO_TEST_HAS_IO_URING
+template <> constexpr const char* name_of<mio::io_uring_selector> = "io_uring";
+#endif
 template <std::size_t N> constexpr const char* name_of<mio::fixed_storage<N>> = "fixed";
 template <> constexpr const char* name_of<mio::dynamic_storage> = "dynamic";
 template <> constexpr const char* name_of<mio::eventfd_waker> = "eventfd";

@@ -404,7 +404,14 @@ TYPED_TEST(tcp_poll, connect_to_a_closed_port_reports_connection_refused) {
     EXPECT_TRUE(ev->writable || ev->error || ev->write_closed) << *ev;
     auto err = s->take_error();
     ASSERT_TRUE(err);
-    EXPECT_EQ(*err, std::errc::connection_refused) << err->message();
+    if (mio_test::is_kqueue<typename TypeParam::selector_type> && mio_test::kqueue_is_libkqueue && !*err) {
+        // libkqueue fills the event's fflags by reading SO_ERROR, which clears it: the error
+        // was in the event and is gone from the socket. A real kqueue leaves it there
+        // (doc/kqueue_selector.md).
+        EXPECT_TRUE(ev->error) << *ev;
+    } else {
+        EXPECT_EQ(*err, std::errc::connection_refused) << err->message();
+    }
     EXPECT_FALSE(*s->take_error()) << "take_error clears the error";
     EXPECT_EQ(s->peer_addr().error(), std::errc::not_connected);
 }

@@ -7,6 +7,7 @@
 #include <mio/net.hpp>
 #include <mio/posix/pipe.hpp>
 #include <mio/posix/source_fd.hpp>
+#include <mio/version.hpp>
 
 namespace mio {
 

@@ -31,6 +31,11 @@
 #  define MIO_OS_BSD 0
 #endif
 
+// Apple has no accept4, pipe2 or SOCK_NONBLOCK: its POSIX layer takes the portable path.
+#if defined(__APPLE__) && !defined(MIO_FORCE_POSIX_FALLBACKS)
+#  define MIO_FORCE_POSIX_FALLBACKS 1
+#endif
+
 #if defined(_WIN32)
 #  define MIO_OS_WINDOWS 1
 #else

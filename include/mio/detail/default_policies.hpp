@@ -21,6 +21,21 @@ namespace mio {
 using default_selector = poll_selector;
 using default_waker = eventfd_waker;
 }  // namespace mio
+#elif MIO_OS_BSD && !defined(MIO_FORCE_POLL_SELECTOR)
+#  include <mio/selector/kqueue.hpp>
+#  include <mio/waker/kqueue.hpp>
+#  if defined(EVFILT_USER) && defined(NOTE_TRIGGER)
+namespace mio {
+using default_selector = kqueue_selector;
+using default_waker = kqueue_waker;
+}  // namespace mio
+#  else
+#    include <mio/waker/pipe.hpp>
+namespace mio {
+using default_selector = kqueue_selector;
+using default_waker = pipe_waker;  // OpenBSD before EVFILT_USER
+}  // namespace mio
+#  endif
 #elif !MIO_OS_WINDOWS
 #  include <mio/selector/poll.hpp>
 #  include <mio/waker/pipe.hpp>

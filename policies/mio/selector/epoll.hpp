@@ -13,6 +13,7 @@
 // stop reading there (short_read_drains; see selector_traits). Tokio relies on the same fact.
 // Timeouts have nanosecond resolution through epoll_pwait2 (glibc 2.35, Linux 5.11); without
 // it, epoll_wait with the timeout rounded up to whole milliseconds, never down to zero.
+// Busy polling per epoll instance (set_busy_poll, Linux 6.9+): see doc/busy_poll.md.
 #pragma once
 
 #include <mio/detail/config.hpp>
@@ -31,13 +32,49 @@
 #include <optional>
 #include <span>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <time.h>
 
 namespace mio {
 
+/// Busy polling of one epoll instance (the kernel's struct epoll_params, Linux 6.9+): for up
+/// to busy_poll_usecs a wait spins on the NAPI contexts of its sockets instead of sleeping,
+/// polling busy_poll_budget packets per round (the kernel caps it at 64 without
+/// CAP_NET_ADMIN); prefer_busy_poll asks the NIC driver to leave interrupts off while the
+/// application polls. All zero: off. See doc/busy_poll.md for what it needs from the NIC.
+struct busy_poll_params {
+    std::uint32_t busy_poll_usecs = 0;
+    std::uint16_t busy_poll_budget = 0;
+    bool prefer_busy_poll = false;
+    friend bool operator==(const busy_poll_params&, const busy_poll_params&) = default;
+};
+
 namespace detail {
 // Set once a kernel older than 5.11 answered ENOSYS, so later polls go to epoll_wait directly.
 inline std::atomic<bool> epoll_pwait2_missing{false};
+
+// The kernel's struct epoll_params and its ioctls (<linux/eventpoll.h> of Linux 6.9; Debian
+// 12's headers lack them, and the layout is fixed ABI).
+struct epoll_params_abi {
+    std::uint32_t busy_poll_usecs;
+    std::uint16_t busy_poll_budget;
+    std::uint8_t prefer_busy_poll;
+    std::uint8_t pad;
+};
+static_assert(sizeof(epoll_params_abi) == 8);
+inline constexpr unsigned long epiocsparams = _IOW(0x8A, 0x01, epoll_params_abi);
+inline constexpr unsigned long epiocgparams = _IOR(0x8A, 0x02, epoll_params_abi);
+
+// On any fd: ENOTTY where it is not an epoll fd of a 6.9+ kernel.
+inline result<void> epoll_set_busy_poll(int epfd, busy_poll_params p) noexcept {
+    epoll_params_abi a{p.busy_poll_usecs, p.busy_poll_budget, static_cast<std::uint8_t>(p.prefer_busy_poll), 0};
+    return sys::void_result(::ioctl(epfd, epiocsparams, &a));
+}
+inline result<busy_poll_params> epoll_get_busy_poll(int epfd) noexcept {
+    epoll_params_abi a{};
+    if (::ioctl(epfd, epiocgparams, &a) < 0) return last_error();
+    return busy_poll_params{a.busy_poll_usecs, a.busy_poll_budget, a.prefer_busy_poll != 0};
+}
 }  // namespace detail
 
 /// Readiness through Linux epoll, edge-triggered. Handles are fds; closing an fd removes it
@@ -103,6 +140,13 @@ public:
 
     /// The epoll fd (borrowed).
     int native_handle() const noexcept { return ep_.get(); }
+
+    /// Sets busy polling for this epoll instance (EPIOCSPARAMS; shared with try_clone copies).
+    /// Errors: ENOTTY on kernels before 6.9; EINVAL for busy_poll_usecs over INT32_MAX; EPERM
+    /// for a busy_poll_budget over 64 without CAP_NET_ADMIN.
+    result<void> set_busy_poll(busy_poll_params p) noexcept { return detail::epoll_set_busy_poll(ep_.get(), p); }
+    /// The busy-poll parameters in force (EPIOCGPARAMS). Errors: ENOTTY on kernels before 6.9.
+    result<busy_poll_params> busy_poll() const noexcept { return detail::epoll_get_busy_poll(ep_.get()); }
 
 private:
     explicit epoll_selector(int fd) noexcept : ep_(fd) {}

@@ -17,23 +17,41 @@
 //              Events for one token merge into one pending event (flags OR-ed) that keeps the
 //              place of the first injection; events come out in injection order.
 //   select     (basic_poll::poll) a failure armed by fail_next(poll) first: returned, nothing
-//              consumed, clock unchanged. Otherwise delivers at most out.size() pending events,
-//              the rest stay for the next poll; the clock does not move. With nothing to deliver:
-//              timeout -> now() advances by the timeout (negative counts as zero) and 0 events;
-//              std::nullopt -> std::errc::resource_deadlock_would_occur (a real poll would hang).
+//              consumed, clock unchanged, no timer run. Otherwise runs the timers already due,
+//              then delivers at most out.size() pending events, the rest stay for the next poll;
+//              the clock does not move. With nothing pending: the clock moves to the earliest
+//              timer due within the timeout, runs every timer due then, and tries again; when
+//              none is due within it, timeout -> now() advances by the timeout (negative counts
+//              as zero) and 0 events; std::nullopt -> std::errc::resource_deadlock_would_occur
+//              (a real poll would hang). Under chaos, only real (injected, timer or waker)
+//              events count as delivering: a poll whose pending events chaos held back returns
+//              without moving the clock, and a spurious event rides along with whatever the
+//              poll returns (0 real events included).
 //   wake       (fake_waker) queues a readable event for the waker's token, merged like any event
 //              (so wakes coalesce), and counts it in wake_count().
 //   fail_next  arms one failure per operation; the next call of that kind fails with it and
 //              disarms it. Arming again replaces the armed error; a default (falsy) error_code
-//              disarms.
+//              disarms. fail_nth(op, n, ec) is the same for the n-th call from now (fail_next is
+//              fail_nth(op, 1, ec)); call_count(op) counts every call of op, failed ones too.
+//   chaos      set_chaos(fake_chaos) adds what a kernel may do, drawn from one seeded generator
+//              (detail::sim_random): per poll, a spurious event for a registered token; per
+//              pending event and poll, a delay to a later poll; once per event, its flags split
+//              over two polls. Chaos never decides the clock (see select below).
+//   timers     schedule(at, fn, context, arg) queues a callback for virtual time `at`: the one
+//              scheduling mechanism of the simulation (mio::sim::network's arrivals use it).
+//              Due timers run in (at, order of scheduling) order, with the fake's lock released
+//              (so they may inject), from select and from advance; the clock reads `at` while
+//              one runs. cancel_timers(context) drops a context's timers.
 //
 // Threads: a selector and its try_clone()s share one state behind a mutex, so registry clones
 // and the waker may be used from other threads while the poll thread is in poll(). Nothing
 // ever blocks or sleeps. Allocation: create() allocates the state and reserves room for 256
-// pending events, 64 registrations and 1024 trace records; select allocates nothing until the
-// trace outgrows that (then amortised growth; clear_trace() keeps it bounded).
+// pending events, 64 registrations, 64 timers and 1024 trace records; select allocates nothing until the
+// trace outgrows that (then amortised growth; clear_trace() keeps it bounded). Timers: the
+// queue allocates only when more timers wait at once than ever before.
 #pragma once
 
+#include <mio/detail/sim_random.hpp>
 #include <mio/interest.hpp>
 #include <mio/io_source_state.hpp>
 #include <mio/result.hpp>
@@ -51,6 +69,7 @@
 #include <ostream>
 #include <span>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <boost/pfr/io_fields.hpp>
@@ -82,6 +101,22 @@ inline std::ostream& operator<<(std::ostream& os, fake_operation op) {
     auto i = static_cast<std::size_t>(op);
     return os << (i < std::size(names) ? names[i] : "?");
 }
+
+/// What set_chaos makes the fake selector do, as kernels may (all off by default). The same
+/// seed and the same calls give the same run on every machine.
+struct fake_chaos {
+    std::uint64_t seed = 0;
+    double spurious = 0;  ///< per poll: chance of one extra readable or writable event (within
+                          ///< its interest) for a registered token
+    double split = 0;     ///< chance that an event's flags come over two polls (once per event)
+    double delay = 0;     ///< per pending event and poll: chance that it waits for a later poll
+
+    friend constexpr bool operator==(const fake_chaos&, const fake_chaos&) noexcept = default;
+    friend std::ostream& operator<<(std::ostream& os, const fake_chaos& c) { return os << boost::pfr::io_fields(c); }
+};
+
+/// A timer callback (see fake_selector::schedule): runs once when virtual time reaches it.
+using fake_timer_fn = void (*)(void* context, std::uint64_t arg) noexcept;
 
 /// One registration as the fake selector recorded it.
 struct fake_registration {
@@ -196,24 +231,26 @@ public:
     /// the trace has room. Errors: the one armed by fail_next(fake_operation::poll) (nothing is
     /// consumed); resource_deadlock_would_occur for std::nullopt with nothing pending.
     result<std::size_t> select(std::span<fake_event> out, std::optional<clock_duration> timeout) {
-        std::lock_guard lock(s_->m);
+        std::unique_lock lock(s_->m);
         const auto at = s_->now.count();
         const std::int64_t timeout_ns = timeout ? timeout->count() : -1;
         auto r = [&]() -> result<std::size_t> {
             if (auto e = s_->take_failure(fake_operation::poll)) return e;
-            std::size_t n = 0, used = 0;
-            for (; used < s_->pending.size() && n < out.size(); ++used) {
-                auto& p = s_->pending[used];
-                auto i = s_->interest_of(token(p.token));
-                if (!i) continue;  // defensive: remove purges, so this should not happen
-                fake_readiness f = filter(p.readiness, *i);
-                if (any(f)) out[n++] = {p.token, f};
+            const clock_duration deadline = timeout ? saturating_add(s_->now, *timeout) : clock_duration::max();
+            run_timers(lock, s_->now);
+            for (;;) {
+                std::size_t n = s_->deliver(out);
+                // Held-back events are still pending: the poll returns rather than let chaos
+                // move the clock past them.
+                if (n > 0 || !s_->pending.empty()) return s_->add_spurious(out, n);
+                if (!s_->timers.empty() && s_->timers.front().at <= deadline) {
+                    run_timers(lock, s_->timers.front().at);
+                    continue;
+                }
+                if (!timeout) return std::errc::resource_deadlock_would_occur;
+                s_->now = deadline;
+                return s_->add_spurious(out, 0);
             }
-            s_->pending.erase(s_->pending.begin(), s_->pending.begin() + static_cast<std::ptrdiff_t>(used));
-            if (n > 0) return n;
-            if (!timeout) return std::errc::resource_deadlock_would_occur;
-            s_->advance(*timeout);
-            return std::size_t{0};
         }();
         s_->record({fake_operation::poll, -1, 0, 0, timeout_ns, r ? *r : 0, r.error().value(), at});
         return r;
@@ -249,22 +286,74 @@ public:
     }
 
     /// Makes the next call of kind `op` fail with `ec` (once). A falsy `ec` disarms.
-    void fail_next(fake_operation op, std::error_code ec) {
+    void fail_next(fake_operation op, std::error_code ec) { fail_nth(op, 1, ec); }
+
+    /// Makes the n-th call of kind `op` from now (1 = the next) fail with `ec`, once; the calls
+    /// before it succeed. Arming again replaces what was armed for `op`; n == 0 or a falsy
+    /// `ec` disarms. Fault enumeration runs a scenario with n = 1, 2, ... (mio/sim/enumerate.hpp).
+    void fail_nth(fake_operation op, std::size_t n, std::error_code ec) {
         std::lock_guard lock(s_->m);
-        s_->failures[index(op)] = ec;
+        s_->failures[index(op)] = (n == 0 || !ec) ? armed_failure{} : armed_failure{n, ec};
     }
 
-    /// Virtual time since create(): moved only by advance() and by polls that time out.
+    /// How many calls of kind `op` were made since create(), failed ones included.
+    std::size_t call_count(fake_operation op) const {
+        std::lock_guard lock(s_->m);
+        return s_->calls[index(op)];
+    }
+
+    /// Turns chaos on (or off, with the default fake_chaos{}) and restarts its generator from
+    /// c.seed, so the same seed and calls replay the same run. Probabilities outside [0, 1]
+    /// act as the nearest bound.
+    void set_chaos(const fake_chaos& c) {
+        std::lock_guard lock(s_->m);
+        s_->chaos = c;
+        s_->rng.reseed(c.seed);
+    }
+
+    /// The chaos in effect.
+    fake_chaos chaos() const {
+        std::lock_guard lock(s_->m);
+        return s_->chaos;
+    }
+
+    /// Queues `fn(context, arg)` for virtual time `at` (a time already past runs at the next
+    /// poll or advance). Timers run in (at, scheduling order) order, without the fake's lock
+    /// held, and read now() == at. Allocates only when the queue outgrows its largest size.
+    void schedule(clock_duration at, fake_timer_fn fn, void* context, std::uint64_t arg) {
+        std::lock_guard lock(s_->m);
+        s_->timers.push_back({std::max(at, s_->now), s_->timer_seq++, fn, context, arg});
+        std::push_heap(s_->timers.begin(), s_->timers.end(), later);
+    }
+
+    /// Drops every timer queued with `context` (an owner going away calls it).
+    void cancel_timers(const void* context) {
+        std::lock_guard lock(s_->m);
+        std::erase_if(s_->timers, [&](const timer& t) { return t.context == context; });
+        std::make_heap(s_->timers.begin(), s_->timers.end(), later);
+    }
+
+    /// How many timers wait.
+    std::size_t timer_count() const {
+        std::lock_guard lock(s_->m);
+        return s_->timers.size();
+    }
+
+    /// Virtual time since create(): moved only by advance() and by polls that time out or run
+    /// a timer.
     clock_duration now() const {
         std::lock_guard lock(s_->m);
         return s_->now;
     }
 
     /// Moves the virtual clock forward by `d` (negative durations are ignored: the clock is
-    /// monotonic; it saturates instead of overflowing).
+    /// monotonic; it saturates instead of overflowing), running the timers due on the way
+    /// (advance(0ns) runs those already due).
     void advance(clock_duration d) {
-        std::lock_guard lock(s_->m);
-        s_->advance(d);
+        std::unique_lock lock(s_->m);
+        const auto target = saturating_add(s_->now, d);
+        run_timers(lock, target);
+        s_->now = target;
     }
 
     /// What the library's sockets and pipes keep, so that closing a registered one forgets its
@@ -350,23 +439,47 @@ private:
     struct pending_event {
         std::size_t token;
         fake_readiness readiness;
+        bool split = false;  // chaos already split this event once
     };
+
+    struct armed_failure {
+        std::size_t countdown = 0;  // 0: nothing armed; 1: the next call fails
+        std::error_code ec{};
+    };
+
+    struct timer {
+        clock_duration at;
+        std::uint64_t seq;  // scheduling order: ties in `at` run first-scheduled first
+        fake_timer_fn fn;
+        void* context;
+        std::uint64_t arg;
+    };
+    // A min-heap on (at, seq): std::push_heap/pop_heap with "later" as the less-than.
+    static bool later(const timer& a, const timer& b) noexcept {
+        return a.at != b.at ? a.at > b.at : a.seq > b.seq;
+    }
 
     struct state {
         state() {
             pending.reserve(256);
             regs.reserve(64);
             trace.reserve(1024);
+            timers.reserve(64);
         }
 
         mutable std::mutex m;
         std::vector<fake_registration> regs;
         std::vector<pending_event> pending;
         std::vector<fake_call> trace;
-        std::array<std::error_code, 5> failures{};
+        std::array<armed_failure, 5> failures{};
+        std::array<std::size_t, 5> calls{};
         std::optional<token> waker;
         clock_duration now{0};
         std::size_t wakes = 0;
+        fake_chaos chaos{};
+        detail::sim_random rng{0};
+        std::vector<timer> timers;
+        std::uint64_t timer_seq = 0;
 
         std::vector<fake_registration>::iterator find(int handle) {
             return std::find_if(regs.begin(), regs.end(), [&](const fake_registration& r) { return r.handle == handle; });
@@ -380,8 +493,61 @@ private:
             return u;
         }
 
+        // Counts the call; returns the armed error when this is the call it was armed for.
         std::error_code take_failure(fake_operation op) noexcept {
-            return std::exchange(failures[index(op)], std::error_code{});
+            ++calls[index(op)];
+            auto& f = failures[index(op)];
+            if (f.countdown == 0 || --f.countdown != 0) return {};
+            return std::exchange(f, armed_failure{}).ec;
+        }
+
+        // Moves deliverable pending events into `out` in order, drawing chaos's delay and
+        // split per event; held-back events and split remainders keep their places.
+        std::size_t deliver(std::span<fake_event> out) noexcept {
+            std::size_t n = 0, keep = 0;
+            for (std::size_t k = 0; k < pending.size(); ++k) {
+                pending_event p = pending[k];
+                if (n == out.size()) {
+                    pending[keep++] = p;
+                    continue;
+                }
+                auto i = interest_of(token(p.token));
+                if (!i) continue;  // defensive: remove purges, so this should not happen
+                fake_readiness f = filter(p.readiness, *i);
+                if (!any(f)) continue;
+                if (rng.chance(chaos.delay)) {
+                    pending[keep++] = p;
+                    continue;
+                }
+                if (!p.split && flag_count(f) > 1 && rng.chance(chaos.split)) {
+                    auto [first, rest] = split_flags(f, 1 + rng.below(flag_count(f) - 1));
+                    out[n++] = {p.token, first};
+                    pending[keep++] = {p.token, rest, true};
+                    continue;
+                }
+                out[n++] = {p.token, f};
+            }
+            pending.resize(keep);  // shrinks: never allocates
+            return n;
+        }
+
+        // Chaos's spurious event: a registered token, readable or writable within its
+        // interest, merged into its event if it has one, else appended when there is room.
+        std::size_t add_spurious(std::span<fake_event> out, std::size_t n) noexcept {
+            if (regs.empty() || !rng.chance(chaos.spurious)) return n;
+            const auto& reg = regs[rng.below(regs.size())];
+            const bool r = reg.interest.is_readable(), w = reg.interest.is_writable();
+            if (!r && !w) return n;
+            const bool readable = r && (!w || rng.below(2) == 0);
+            const fake_readiness f{.readable = readable, .writable = !readable};
+            for (std::size_t k = 0; k < n; ++k) {
+                if (out[k].token == reg.token.value) {
+                    out[k].readiness = merge(out[k].readiness, f);
+                    return n;
+                }
+            }
+            if (n < out.size()) out[n++] = {reg.token.value, f};
+            return n;
         }
 
         void queue(token t, fake_readiness r) {
@@ -400,12 +566,6 @@ private:
             std::erase_if(pending, [&](const pending_event& p) { return p.token == t.value; });
         }
 
-        void advance(clock_duration d) noexcept {
-            if (d.count() <= 0) return;
-            constexpr auto max = std::numeric_limits<clock_duration::rep>::max();
-            now = clock_duration(now.count() > max - d.count() ? max : now.count() + d.count());
-        }
-
         // Within the reserved room this never allocates. Past it, growth may throw
         // std::bad_alloc, which ends the program from wake() (noexcept): acceptable for a
         // test double, and clear_trace() avoids it in long runs.
@@ -413,6 +573,26 @@ private:
     };
 
     explicit fake_selector(std::shared_ptr<state> s) noexcept : s_(std::move(s)) {}
+
+    // Runs every timer due by `until`, in order, each with the clock at its time and the lock
+    // released (a timer injects events and schedules more timers).
+    void run_timers(std::unique_lock<std::mutex>& lock, clock_duration until) {
+        while (!s_->timers.empty() && s_->timers.front().at <= until) {
+            std::pop_heap(s_->timers.begin(), s_->timers.end(), later);
+            timer t = s_->timers.back();
+            s_->timers.pop_back();
+            s_->now = std::max(s_->now, t.at);
+            lock.unlock();
+            t.fn(t.context, t.arg);
+            lock.lock();
+        }
+    }
+
+    static clock_duration saturating_add(clock_duration a, clock_duration d) noexcept {
+        if (d.count() <= 0) return a;
+        constexpr auto max = std::numeric_limits<clock_duration::rep>::max();
+        return clock_duration(a.count() > max - d.count() ? max : a.count() + d.count());
+    }
 
     static void forget_hook(void* context, int handle, std::uintptr_t&) noexcept {
         auto* s = static_cast<state*>(context);
@@ -431,6 +611,22 @@ private:
     static constexpr fake_readiness merge(fake_readiness a, fake_readiness b) noexcept {
         return {a.readable || b.readable, a.writable || b.writable, a.error || b.error,
                 a.read_closed || b.read_closed, a.write_closed || b.write_closed, a.priority || b.priority};
+    }
+    static constexpr std::uint64_t flag_count(fake_readiness r) noexcept {
+        return std::uint64_t{r.readable} + r.writable + r.error + r.read_closed + r.write_closed + r.priority;
+    }
+    // The first `k` set flags (in field order) and the others.
+    static constexpr std::pair<fake_readiness, fake_readiness> split_flags(fake_readiness r, std::uint64_t k) noexcept {
+        fake_readiness first{}, rest{};
+        bool* from[] = {&r.readable, &r.writable, &r.error, &r.read_closed, &r.write_closed, &r.priority};
+        bool* a[] = {&first.readable, &first.writable, &first.error, &first.read_closed, &first.write_closed, &first.priority};
+        bool* b[] = {&rest.readable, &rest.writable, &rest.error, &rest.read_closed, &rest.write_closed, &rest.priority};
+        for (std::size_t f = 0; f < 6; ++f) {
+            if (!*from[f]) continue;
+            *(k > 0 ? a[f] : b[f]) = true;
+            if (k > 0) --k;
+        }
+        return {first, rest};
     }
     static constexpr fake_readiness filter(fake_readiness r, interest i) noexcept {
         r.readable = r.readable && i.is_readable();
