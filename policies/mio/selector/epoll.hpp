@@ -72,7 +72,7 @@ inline result<void> epoll_set_busy_poll(int epfd, busy_poll_params p) noexcept {
 }
 inline result<busy_poll_params> epoll_get_busy_poll(int epfd) noexcept {
     epoll_params_abi a{};
-    if (::ioctl(epfd, epiocgparams, &a) < 0) return last_error();
+    if (::ioctl(epfd, epiocgparams, &a) < 0) return detail::sys::last_error();
     return busy_poll_params{a.busy_poll_usecs, a.busy_poll_budget, a.prefer_busy_poll != 0};
 }
 }  // namespace detail

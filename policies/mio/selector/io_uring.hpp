@@ -137,11 +137,11 @@ inline std::uint32_t uring_poll_mask(interest i) noexcept {
 
 // epoll_ctl refuses files without a poll method with EPERM; so does add here.
 inline std::error_code uring_check_fd(int fd, bool refuse_files) noexcept {
-    if (fd < 0) return make_errno_error(EBADF);
+    if (fd < 0) return detail::sys::make_error(EBADF);
     struct ::stat st {};
-    if (::fstat(fd, &st) < 0) return last_error();
+    if (::fstat(fd, &st) < 0) return detail::sys::last_error();
     if (refuse_files && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode)))
-        return make_errno_error(EPERM);
+        return detail::sys::make_error(EPERM);
     return {};
 }
 
@@ -170,12 +170,12 @@ public:
         p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
         p.cq_entries = cq_entries < sq_entries ? sq_entries : cq_entries;
         int r = ::io_uring_queue_init_params(sq_entries, &s->ring_, &p);
-        if (r < 0) return make_errno_error(-r);
+        if (r < 0) return detail::sys::make_error(-r);
         s->ring_up_ = true;
         if ((p.features & IORING_FEAT_EXT_ARG) == 0 || (p.features & IORING_FEAT_CQE_SKIP) == 0)
-            return make_errno_error(ENOSYS);
+            return detail::sys::make_error(ENOSYS);
         int efd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (efd < 0) return last_error();
+        if (efd < 0) return detail::sys::last_error();
         s->notify_.reset(efd);
         std::lock_guard lock(s->mutex_);
         if (auto e = s->queue_notify_arm()) return e;
@@ -193,7 +193,7 @@ public:
         if (!batch_.load(std::memory_order_relaxed)) {
             if (auto e = uring_check_fd(fd, true)) return e;
         } else if (fd < 0) {
-            return make_errno_error(EBADF);
+            return detail::sys::make_error(EBADF);
         }
         std::lock_guard lock(mutex_);
         auto at = static_cast<std::size_t>(fd);
@@ -215,7 +215,7 @@ public:
         if (!batch_.load(std::memory_order_relaxed)) {
             if (auto e = uring_check_fd(fd, false)) return e;
         } else if (fd < 0) {
-            return make_errno_error(EBADF);
+            return detail::sys::make_error(EBADF);
         }
         std::lock_guard lock(mutex_);
         auto* s = find(fd);
@@ -241,7 +241,7 @@ public:
         std::lock_guard lock(mutex_);
         auto* s = find(fd);
         if (s == nullptr) {
-            if (fd < 0 || ::fcntl(fd, F_GETFD) < 0) return make_errno_error(EBADF);
+            if (fd < 0 || ::fcntl(fd, F_GETFD) < 0) return detail::sys::make_error(EBADF);
             return std::errc::no_such_file_or_directory;
         }
         if (auto e = queue_cancel(fd, s->gen)) return e;
@@ -263,7 +263,7 @@ public:
         (void)submit_locked();
     }
 
-    static void forget_hook(void* self, int fd) noexcept { static_cast<uring_shared*>(self)->forget(fd); }
+    static void forget_hook(void* self, int fd, std::uintptr_t&) noexcept { static_cast<uring_shared*>(self)->forget(fd); }
 
     void set_batch(bool on) noexcept { batch_.store(on, std::memory_order_relaxed); }
     bool batch() const noexcept { return batch_.load(std::memory_order_relaxed); }
@@ -286,7 +286,7 @@ public:
                 int r = ::io_uring_enter2(static_cast<unsigned>(ring_.ring_fd), pending, 0, IORING_ENTER_GETEVENTS,
                                           nullptr, 0);
                 if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) [[unlikely]]
-                    return n > 0 ? result<std::size_t>(n) : result<std::size_t>(make_errno_error(-r));
+                    return n > 0 ? result<std::size_t>(n) : result<std::size_t>(detail::sys::make_error(-r));
                 n = harvest(out, n);
             }
             return n;
@@ -319,13 +319,13 @@ public:
             n = harvest(out, 0);
             if (n > 0) return n;
             if (r == -ETIME) return std::size_t{0};
-            if (r < 0 && r != -EAGAIN && r != -EBUSY) return make_errno_error(-r);
+            if (r < 0 && r != -EAGAIN && r != -EBUSY) return detail::sys::make_error(-r);
             if (consumed_ == 0) {
                 // The wait ended without a completion. When the call also submitted, it returns
                 // the submitted count and hides why: the timeout, or a signal (EINTR, which is
                 // not retried).
                 if (timeout && clock::now() >= deadline) return std::size_t{0};
-                return make_errno_error(EINTR);
+                return detail::sys::make_error(EINTR);
             }
             // Woken by a registration (or only by completions that were stale): wait again
             // with what is left of the timeout.
@@ -434,7 +434,7 @@ private:
         for (;;) {
             int r = ::io_uring_enter2(static_cast<unsigned>(ring_.ring_fd), pending, 0, 0, nullptr, 0);
             if (r >= 0) return {};
-            if (r != -EINTR) return make_errno_error(-r);
+            if (r != -EINTR) return detail::sys::make_error(-r);
         }
     }
 
@@ -522,7 +522,7 @@ private:
     std::mutex mutex_;
     ::io_uring ring_{};
     bool ring_up_ = false;
-    detail::owned_fd notify_;
+    detail::owned_handle notify_;
     std::vector<uring_slot> slots_;  // by fd
     std::uint64_t stamp_ = 0;        // one per select
     std::uint64_t rearms_ = 0;       // requests the kernel ended and a poll added again
@@ -572,7 +572,7 @@ public:
 
     /// A second handle on the same ring and registrations (for registry clones and wakers).
     result<io_uring_selector> try_clone() const {
-        if (!shared_) return make_errno_error(EBADF);
+        if (!shared_) return detail::sys::make_error(EBADF);
         return io_uring_selector(shared_);
     }
 
@@ -580,20 +580,20 @@ public:
     /// open fd), EPERM (regular file, directory, block device), EEXIST (already registered).
     /// In batch mode only EEXIST and a negative fd are reported here (see the top of the header).
     result<void> add(int fd, token t, interest i) {
-        if (!shared_) return make_errno_error(EBADF);
+        if (!shared_) return detail::sys::make_error(EBADF);
         return shared_->add(fd, t, i);
     }
     /// Changes token and interest; the readiness present then is reported again, as epoll does.
     /// Errors: EBADF (not an open fd; not checked in batch mode), ENOENT (not registered).
     result<void> modify(int fd, token t, interest i) {
-        if (!shared_) return make_errno_error(EBADF);
+        if (!shared_) return detail::sys::make_error(EBADF);
         return shared_->modify(fd, t, i);
     }
     /// No event for `fd` is returned by a select that starts after this returned. Submits the
     /// cancel at once (one io_uring_enter) unless in batch mode. Errors: ENOENT (not registered),
     /// EBADF (not registered and not an open fd).
     result<void> remove(int fd) {
-        if (!shared_) return make_errno_error(EBADF);
+        if (!shared_) return detail::sys::make_error(EBADF);
         return shared_->remove(fd);
     }
 
@@ -613,7 +613,7 @@ public:
     /// Grows the fd-indexed registration table to `fds` entries now, so that adds of fds below
     /// it never allocate. Errors: ENOMEM (std::bad_alloc with exceptions on).
     result<void> reserve_fds(std::size_t fds) {
-        if (!shared_) return make_errno_error(EBADF);
+        if (!shared_) return detail::sys::make_error(EBADF);
         return shared_->reserve(fds);
     }
 
@@ -631,7 +631,7 @@ public:
     /// other timeouts are exact to the nanosecond. Errors: EINTR (not retried), the kernel's.
     result<std::size_t> select(std::span<uring_event> out, std::optional<std::chrono::nanoseconds> timeout) {
         if (!shared_) [[unlikely]]
-            return make_errno_error(EBADF);
+            return detail::sys::make_error(EBADF);
         if (timeout && timeout->count() <= 0 && shared_->idle()) return std::size_t{0};
         return shared_->select(out, timeout);
     }

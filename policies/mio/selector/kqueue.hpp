@@ -163,12 +163,12 @@ public:
     /// A new kqueue, close-on-exec. Errors: EMFILE, ENFILE, ENOMEM.
     static result<kqueue_selector> create() noexcept {
         int fd = ::kqueue();
-        if (fd < 0) return last_error();
-        detail::owned_fd owned(fd);
-        if (::fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) return last_error();
+        if (fd < 0) return detail::sys::last_error();
+        detail::owned_handle owned(fd);
+        if (::fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) return detail::sys::last_error();
 #  if defined(LIBKQUEUE)
         // A shared_ptr control block: the one allocation, at creation, never on the hot path.
-        return kqueue_selector(std::make_shared<detail::owned_fd>(std::move(owned)));
+        return kqueue_selector(std::make_shared<detail::owned_handle>(std::move(owned)));
 #  else
         return kqueue_selector(std::move(owned));
 #  endif
@@ -177,13 +177,13 @@ public:
     /// A second handle on the same kqueue (a close-on-exec dup; a shared one on libkqueue).
     /// Errors: EBADF (moved-from), EMFILE.
     result<kqueue_selector> try_clone() const noexcept {
-        if (kq_ < 0) return make_errno_error(EBADF);
+        if (kq_ < 0) return detail::sys::make_error(EBADF);
 #  if defined(LIBKQUEUE)
         return kqueue_selector(owner_);
 #  else
         int fd = ::fcntl(kq_, F_DUPFD_CLOEXEC, 0);
-        if (fd < 0) return last_error();
-        return kqueue_selector(detail::owned_fd(fd));
+        if (fd < 0) return detail::sys::last_error();
+        return kqueue_selector(detail::owned_handle(fd));
 #  endif
     }
 
@@ -209,10 +209,10 @@ public:
         if (i.is_writable()) changes[n++] = detail::make_kevent(ident(fd), EVFILT_WRITE, flags, t.value);
         if (i.is_readable()) changes[n++] = detail::make_kevent(ident(fd), EVFILT_READ, flags, t.value);
         if (n == 0) return {};
-        if (int e = detail::kevent_submit(kq_, changes, n)) return make_errno_error(e);
+        if (int e = detail::kevent_submit(kq_, changes, n)) return detail::sys::make_error(e);
         for (int k = 0; k < n; ++k) {
             int e = detail::receipt_error(changes[k]);
-            if (e != 0 && e != EPIPE) return make_errno_error(e);
+            if (e != 0 && e != EPIPE) return detail::sys::make_error(e);
         }
         return {};
     }
@@ -231,15 +231,15 @@ public:
             detail::make_kevent(ident(fd), EVFILT_WRITE, i.is_writable() ? add : del, t.value),
             detail::make_kevent(ident(fd), EVFILT_READ, i.is_readable() ? add : del, t.value),
         };
-        if (int e = detail::kevent_submit(kq_, changes, 4)) return make_errno_error(e);
+        if (int e = detail::kevent_submit(kq_, changes, 4)) return detail::sys::make_error(e);
         for (int k = 2; k < 4; ++k) {
             int e = detail::receipt_error(changes[k]);
-            if (e != 0 && e != ENOENT && e != EPIPE) return make_errno_error(e);
+            if (e != 0 && e != ENOENT && e != EPIPE) return detail::sys::make_error(e);
         }
         if (detail::receipt_error(changes[0]) == ENOENT && detail::receipt_error(changes[1]) == ENOENT) {
             // Nothing was registered: take back what the call just added.
             (void)remove(fd);
-            return make_errno_error(ENOENT);
+            return detail::sys::make_error(ENOENT);
         }
         return {};
     }
@@ -252,12 +252,12 @@ public:
             detail::make_kevent(ident(fd), EVFILT_WRITE, del, 0),
             detail::make_kevent(ident(fd), EVFILT_READ, del, 0),
         };
-        if (int e = detail::kevent_submit(kq_, changes, 2)) return make_errno_error(e);
+        if (int e = detail::kevent_submit(kq_, changes, 2)) return detail::sys::make_error(e);
         int w = detail::receipt_error(changes[0]);
         int r = detail::receipt_error(changes[1]);
-        if (w != 0 && w != ENOENT) return make_errno_error(w);
-        if (r != 0 && r != ENOENT) return make_errno_error(r);
-        if (w == ENOENT && r == ENOENT) return make_errno_error(ENOENT);
+        if (w != 0 && w != ENOENT) return detail::sys::make_error(w);
+        if (r != 0 && r != ENOENT) return detail::sys::make_error(r);
+        if (w == ENOENT && r == ENOENT) return detail::sys::make_error(ENOENT);
         return {};
     }
 
@@ -272,11 +272,11 @@ public:
             tp = &ts;
         }
         if (kq_ < 0) [[unlikely]]
-            return make_errno_error(EBADF);
+            return detail::sys::make_error(EBADF);
         int n = ::kevent(kq_, nullptr, 0, out.data(), max, tp);
         if (n == 0) return std::size_t{0};
         if (n < 0) [[unlikely]]
-            return last_error();
+            return detail::sys::last_error();
         return static_cast<std::size_t>(n);
     }
 
@@ -330,27 +330,27 @@ private:
     static std::uintptr_t ident(int fd) noexcept { return static_cast<std::uintptr_t>(static_cast<std::intptr_t>(fd)); }
 
 #  if defined(LIBKQUEUE)
-    explicit kqueue_selector(std::shared_ptr<detail::owned_fd> owner) noexcept
+    explicit kqueue_selector(std::shared_ptr<detail::owned_handle> owner) noexcept
         : kq_(owner->get()), owner_(std::move(owner)) {}
 
-    static void forget_hook(void* context, int fd) noexcept {
+    static void forget_hook(void* context, int fd, std::uintptr_t&) noexcept {
         constexpr unsigned del = EV_DELETE | EV_RECEIPT;
         native_event changes[2] = {
             detail::make_kevent(ident(fd), EVFILT_WRITE, del, 0),
             detail::make_kevent(ident(fd), EVFILT_READ, del, 0),
         };
         int saved = errno;
-        (void)detail::kevent_submit(static_cast<const detail::owned_fd*>(context)->get(), changes, 2);
+        (void)detail::kevent_submit(static_cast<const detail::owned_handle*>(context)->get(), changes, 2);
         errno = saved;
     }
 
     int kq_ = -1;  // read on every call; owner_ keeps it open
-    std::shared_ptr<detail::owned_fd> owner_;
+    std::shared_ptr<detail::owned_handle> owner_;
 #  else
-    explicit kqueue_selector(detail::owned_fd fd) noexcept : kq_(fd.get()), owner_(std::move(fd)) {}
+    explicit kqueue_selector(detail::owned_handle fd) noexcept : kq_(fd.get()), owner_(std::move(fd)) {}
 
     int kq_ = -1;
-    detail::owned_fd owner_;
+    detail::owned_handle owner_;
 #  endif
 };
 

@@ -36,7 +36,7 @@ struct kqueue_waker {
             auto clone = s.try_clone();
             if (!clone) return clone.error();
             auto ev = detail::make_kevent(ident, EVFILT_USER, EV_ADD | EV_CLEAR | EV_RECEIPT, t.value);
-            if (int e = submit(clone->native_handle(), ev)) return make_errno_error(e);
+            if (int e = submit(clone->native_handle(), ev)) return detail::sys::make_error(e);
             return bind(std::move(*clone), t);
         }
 
@@ -56,12 +56,12 @@ struct kqueue_waker {
         /// Triggers the user event. Errors: EBADF (moved-from waker), ENOMEM.
         result<void> wake() const noexcept {
             if (!s_) [[unlikely]]
-                return make_errno_error(EBADF);
+                return detail::sys::make_error(EBADF);
             // EV_ADD as mio does: it only touches the existing event, so the token stays.
             auto ev = detail::make_kevent(ident, EVFILT_USER, EV_ADD | EV_RECEIPT, token_);
             ev.fflags = NOTE_TRIGGER;
             if (int e = submit(s_->native_handle(), ev)) [[unlikely]]
-                return make_errno_error(e);
+                return detail::sys::make_error(e);
             return {};
         }
 
