@@ -58,7 +58,13 @@ public:
             }
         }
         if constexpr (detail::composite_source<std::remove_cvref_t<Source>, Selector>) {
-            return s.add_to(*this, t, i);
+            auto r = s.add_to(*this, t, i);
+            // A composite source that keeps its own io_source_state (a simulated socket) is
+            // registered as one source: the debug check and close hooks follow it too.
+            if constexpr (detail::has_io_state<std::remove_cvref_t<Source>>) {
+                if (r) s.io_state().attach(shared_.get(), composite_hooks(s));
+            }
+            return r;
         } else {
             auto r = selector_.add(s.native_handle(), t, i);
             if constexpr (detail::has_io_state<std::remove_cvref_t<Source>>) {
@@ -107,6 +113,12 @@ public:
     const std::shared_ptr<detail::registry_shared>& shared_state() const noexcept { return shared_; }
 
 private:
+    template <class Source>
+    source_hooks composite_hooks(Source& s) {
+        if constexpr (requires { s.native_handle(); }) return selector_traits<Selector>::hooks(selector_, s.native_handle());
+        else return {};
+    }
+
     basic_registry(Selector s, std::shared_ptr<detail::registry_shared> shared) noexcept
         : selector_(std::move(s)), shared_(std::move(shared)) {}
 
