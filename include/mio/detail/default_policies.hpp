@@ -21,13 +21,18 @@ namespace mio {
 using default_selector = poll_selector;
 using default_waker = eventfd_waker;
 }  // namespace mio
-#elif !MIO_OS_WINDOWS
+#elif MIO_OS_WINDOWS
+#  include <mio/selector/afd.hpp>
+#  include <mio/waker/iocp.hpp>
+namespace mio {
+using default_selector = afd_selector;
+using default_waker = iocp_waker;
+}  // namespace mio
+#else
 #  include <mio/selector/poll.hpp>
 #  include <mio/waker/pipe.hpp>
 namespace mio {
 using default_selector = poll_selector;
 using default_waker = pipe_waker;
 }  // namespace mio
-#else
-#  error "mio: no selector for this platform yet (Windows AFD is planned)"
 #endif
