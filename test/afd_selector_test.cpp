@@ -35,17 +35,8 @@ static_assert(mio::selector<mio::afd_selector>);
 static_assert(mio::waker_policy<mio::iocp_waker, mio::afd_selector>);
 static_assert(mio::source<raw_socket, mio::afd_selector>);
 
-class afd_test : public mio_test::handle_leak_check {
+class afd_test : public mio_test::poll_fixture<afd_poll> {
 protected:
-    void SetUp() override {
-        auto p = afd_poll::create();
-        ASSERT_TRUE(p) << p.error().message();
-        poll_.emplace(std::move(*p));
-    }
-    void TearDown() override {
-        poll_.reset();
-        mio_test::handle_leak_check::TearDown();
-    }
 
     // The events of one poll, as (token, flags) pairs.
     struct seen {
@@ -74,8 +65,6 @@ protected:
         return n;
     }
 
-    std::optional<afd_poll> poll_;
-    afd_poll::events_type events_;
 };
 
 TEST_F(afd_test, a_connected_socket_is_writable_once_until_rearmed) {

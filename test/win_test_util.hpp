@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <optional>
 #include <utility>
 
 namespace mio_test {
@@ -25,6 +26,23 @@ protected:
         EXPECT_EQ(open_handle_count(), handles_before_) << "the test leaked a handle";
     }
     DWORD handles_before_ = open_handle_count();
+};
+
+/// Base of a suite over one poll of type Poll (created per test, dropped before the leak check).
+template <class Poll>
+class poll_fixture : public handle_leak_check {
+protected:
+    void SetUp() override {
+        auto p = Poll::create();
+        ASSERT_TRUE(p) << p.error().message();
+        poll_.emplace(std::move(*p));
+    }
+    void TearDown() override {
+        poll_.reset();
+        handle_leak_check::TearDown();
+    }
+    std::optional<Poll> poll_;
+    typename Poll::events_type events_;
 };
 
 /// A raw, owned Winsock socket: the smallest source (native_handle() is the SOCKET).

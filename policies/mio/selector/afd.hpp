@@ -96,6 +96,17 @@ constexpr std::uint32_t of(interest i) noexcept {
 }
 }  // namespace afd_bits
 
+/// An overlapped operation of a source that is not a socket (named pipes): its handle is bound to
+/// the selector's port with completion key iocp_operation_key, and select() hands each of its
+/// completions to `complete`, which returns the AFD bits to report (0: none) and sets `token`.
+/// Called with the selector's internal lock held: `complete` must not call back into the selector
+/// except through post().
+struct iocp_operation {
+    OVERLAPPED overlapped{};
+    std::uint32_t (*complete)(iocp_operation* op, const OVERLAPPED_ENTRY& entry, std::size_t& token) noexcept = nullptr;
+};
+inline constexpr ULONG_PTR iocp_operation_key = 1;
+
 // A \Device\Afd helper handle and how many registered sockets use it.
 struct afd_group {
     HANDLE afd = nullptr;
@@ -146,9 +157,21 @@ public:
             if (!::GetQueuedCompletionStatusEx(port_, entries, 16, &got, 100, FALSE)) continue;
             for (ULONG i = 0; i < got; ++i) {
                 if (entries[i].lpOverlapped == nullptr) continue;
+                if (entries[i].lpCompletionKey == iocp_operation_key) {
+                    complete_operation(entries[i]);
+                    continue;
+                }
                 delete reinterpret_cast<afd_sock*>(entries[i].lpOverlapped);
                 --in_flight;
             }
+        }
+        // Operations of pipes already dropped: their completions free the pipes' state.
+        for (;;) {
+            ULONG got = 0;
+            if (!::GetQueuedCompletionStatusEx(port_, entries, 16, &got, 0, FALSE) || got == 0) break;
+            for (ULONG i = 0; i < got; ++i)
+                if (entries[i].lpOverlapped != nullptr && entries[i].lpCompletionKey == iocp_operation_key)
+                    complete_operation(entries[i]);
         }
         for (auto& g : groups_) ::CloseHandle(g->afd);
         ::CloseHandle(port_);
@@ -242,6 +265,12 @@ public:
                 out[n++] = afd_event{e.lpCompletionKey, sys::afd_poll_receive};
                 continue;
             }
+            if (e.lpCompletionKey == iocp_operation_key) {
+                std::size_t t = 0;
+                std::uint32_t flags = complete_operation(e, &t);
+                if (flags != 0) out[n++] = afd_event{t, flags};
+                continue;
+            }
             auto* sock = reinterpret_cast<afd_sock*>(e.lpOverlapped);
             std::uint32_t flags = complete(*sock);
             if (flags != 0) out[n++] = afd_event{sock->token, flags};
@@ -250,6 +279,14 @@ public:
     }
 
 private:
+    static std::uint32_t complete_operation(const OVERLAPPED_ENTRY& e, std::size_t* token = nullptr) noexcept {
+        auto* op = reinterpret_cast<iocp_operation*>(e.lpOverlapped);
+        std::size_t t = 0;
+        std::uint32_t flags = op->complete(op, e, t);
+        if (token != nullptr) *token = t;
+        return flags;
+    }
+
     afd_sock* find(SOCKET s) noexcept {
         auto it = socks_.find(s);
         return it == socks_.end() ? nullptr : it->second;
@@ -476,6 +513,18 @@ public:
         if (!shared_) return std::errc::bad_file_descriptor;
         return shared_->wake(t.value);
     }
+
+    /// Binds `h` (an overlapped handle that is not a socket, e.g. a named pipe) to this selector's
+    /// port: its operations' completions then reach select() as detail::iocp_operation records.
+    /// Errors: invalid_argument when `h` is already bound to another port (Windows allows one).
+    result<void> associate(HANDLE h) const noexcept {
+        if (!shared_) return std::errc::bad_file_descriptor;
+        if (::CreateIoCompletionPort(h, shared_->port(), detail::iocp_operation_key, 0) == nullptr)
+            return detail::sys::last_windows_error();
+        return {};
+    }
+    /// The completion port (what associate() bound handles to).
+    HANDLE port() const noexcept { return shared_ ? shared_->port() : nullptr; }
 
     /// Milliseconds to wait for `t`: INFINITE for none, rounded up (a 100 us wait is 1 ms, not
     /// 0), capped just below INFINITE.
