@@ -100,10 +100,10 @@ TEST(result, void_result) {
 }
 
 TEST(result, would_block_detection) {
-    EXPECT_TRUE(mio::is_would_block(mio::make_errno_error(EAGAIN)));
-    EXPECT_TRUE(mio::is_would_block(mio::make_errno_error(EWOULDBLOCK)));
+    EXPECT_TRUE(mio::is_would_block(std::error_code(EAGAIN, std::generic_category())));
+    EXPECT_TRUE(mio::is_would_block(std::error_code(EWOULDBLOCK, std::generic_category())));
     EXPECT_TRUE(mio::is_would_block(std::make_error_code(std::errc::operation_would_block)));
-    EXPECT_FALSE(mio::is_would_block(mio::make_errno_error(EINTR)));
+    EXPECT_FALSE(mio::is_would_block(std::error_code(EINTR, std::generic_category())));
     EXPECT_FALSE(mio::is_would_block(std::error_code{}));
 }
 

@@ -1,7 +1,7 @@
 // IP addresses and socket addresses as values: parsing (valid and malformed, untrusted text),
 // printing (RFC 5952), round trips, ordering, hashing, and the conversions to the OS's
 // sockaddr structures. No socket is opened here.
-#include <mio/net/detail/sockaddr.hpp>
+#include <mio/detail/sys.hpp>
 #include <mio/net/ip_address.hpp>
 #include <mio/net/socket_address.hpp>
 
@@ -385,7 +385,7 @@ TEST(socket_address, random_text_round_trips) {
 TEST(sockaddr, converts_both_ways) {
     for (auto text : {"127.0.0.1:80", "0.0.0.0:0", "[::1]:65535", "[fe80::1%7]:9", "[::ffff:1.2.3.4]:5"}) {
         auto a = *socket_address::parse(text);
-        auto raw = mio::detail::to_sockaddr(a);
+        auto raw = mio::detail::sys::to_sockaddr(a);
         if (a.is_ipv4()) {
             ASSERT_EQ(raw.len, sizeof(sockaddr_in));
             sockaddr_in sin;
@@ -404,34 +404,34 @@ TEST(sockaddr, converts_both_ways) {
             EXPECT_EQ(sin6.sin6_scope_id, a.scope_id());
             EXPECT_EQ(std::memcmp(&sin6.sin6_addr, std::get<ipv6_address>(a.ip()).octets().data(), 16), 0);
         }
-        auto back = mio::detail::from_sockaddr(raw);
+        auto back = mio::detail::sys::from_sockaddr(raw);
         ASSERT_TRUE(back) << text;
         EXPECT_EQ(*back, a);
     }
     // Flow info goes to the kernel in network order and comes back as it went.
     socket_address f(ipv6_address::loopback, 1, 0x000abcde, 0);
-    auto raw = mio::detail::to_sockaddr(f);
+    auto raw = mio::detail::sys::to_sockaddr(f);
     sockaddr_in6 sin6;
     std::memcpy(&sin6, &raw.storage, sizeof sin6);
     EXPECT_EQ(ntohl(sin6.sin6_flowinfo), 0x000abcdeu);
-    EXPECT_EQ(*mio::detail::from_sockaddr(raw), f);
+    EXPECT_EQ(*mio::detail::sys::from_sockaddr(raw), f);
 }
 
 TEST(sockaddr, refuses_other_families_and_short_lengths) {
-    mio::detail::raw_sockaddr unix_raw;
+    mio::detail::sys::raw_sockaddr unix_raw;
     unix_raw.storage.ss_family = AF_UNIX;
     unix_raw.len = sizeof(sockaddr_un);
-    EXPECT_EQ(mio::detail::from_sockaddr(unix_raw).error(), std::errc::address_family_not_supported);
+    EXPECT_EQ(mio::detail::sys::from_sockaddr(unix_raw).error(), std::errc::address_family_not_supported);
 
-    auto raw = mio::detail::to_sockaddr(*socket_address::parse("[::1]:1"));
+    auto raw = mio::detail::sys::to_sockaddr(*socket_address::parse("[::1]:1"));
     for (socklen_t len : {socklen_t(0), socklen_t(1), socklen_t(sizeof(sockaddr_in6) - 1),
                           socklen_t(sizeof(sockaddr_storage) + 1)}) {
         raw.len = len;
-        EXPECT_EQ(mio::detail::from_sockaddr(raw).error(), std::errc::invalid_argument) << len;
+        EXPECT_EQ(mio::detail::sys::from_sockaddr(raw).error(), std::errc::invalid_argument) << len;
     }
-    raw = mio::detail::to_sockaddr(*socket_address::parse("1.2.3.4:1"));
+    raw = mio::detail::sys::to_sockaddr(*socket_address::parse("1.2.3.4:1"));
     raw.len = sizeof(sockaddr_in) - 1;
-    EXPECT_EQ(mio::detail::from_sockaddr(raw).error(), std::errc::invalid_argument);
+    EXPECT_EQ(mio::detail::sys::from_sockaddr(raw).error(), std::errc::invalid_argument);
 }
 
 }  // namespace

@@ -21,11 +21,13 @@
 //   no_waker: static constexpr bool none = true (basic_poll then has no waker_type)
 //   otherwise template <class S> class bind with
 //     static result<bind> create(S&, token)      register the wake-up source under token
-//     result<void> wake() noexcept               thread-safe, coalescing
+//     result<void> wake() const noexcept         thread-safe, coalescing
 //
-// source T for selector S: T has native_handle() convertible to S::handle_type, or T
-// customises registration with add_to(S&, token, interest), modify_in(S&, token, interest)
-// and remove_from(S&). Types with io_state() -> io_source_state& get the debug
+// source T for selector S: T has native_handle() convertible to S::handle_type, or T is a
+// composite source (mio's event::Source for a wrapper): add_to(R&, token, interest),
+// modify_in(R&, token, interest) and remove_from(R&), where R is basic_registry<S> (they may
+// be templates); the registry calls them with itself, so inner sources go through it and keep
+// their hooks and debug checks. Types with io_state() -> io_source_state& get the debug
 // one-registry check and backend hooks.
 #pragma once
 
@@ -97,7 +99,7 @@ concept is_none_waker = requires { requires bool(W::none); };
 template <class W, class S>
 concept has_bind = requires { typename W::template bind<S>; };
 template <class W, class S>
-concept has_bind_members = requires(S& s, token t, typename W::template bind<S>& b) {
+concept has_bind_members = requires(S& s, token t, const typename W::template bind<S>& b) {
     { W::template bind<S>::create(s, t) } -> std::same_as<result<typename W::template bind<S>>>;
     { b.wake() } noexcept -> std::same_as<result<void>>;
 };
@@ -118,14 +120,23 @@ template <class W, class S>
 concept waker_policy = detail::has_supports<W, S> && bool(W::template supports<S>) &&
                        (detail::is_none_waker<W> || (detail::has_bind<W, S> && detail::has_bind_members<W, S>));
 
-/// Something registrable with selector S.
+template <class Selector>
+class basic_registry;
+
+namespace detail {
 template <class T, class S>
-concept source = requires(T& t) { { t.native_handle() } -> std::convertible_to<typename S::handle_type>; } ||
-                 requires(T& t, S& s, token tk, interest i) {
-                     { t.add_to(s, tk, i) } -> std::same_as<result<void>>;
-                     { t.modify_in(s, tk, i) } -> std::same_as<result<void>>;
-                     { t.remove_from(s) } -> std::same_as<result<void>>;
-                 };
+concept has_native_handle = requires(T& t) { { t.native_handle() } -> std::convertible_to<typename S::handle_type>; };
+template <class T, class S>
+concept composite_source = requires(T& t, basic_registry<S>& r, token tk, interest i) {
+    { t.add_to(r, tk, i) } -> std::same_as<result<void>>;
+    { t.modify_in(r, tk, i) } -> std::same_as<result<void>>;
+    { t.remove_from(r) } -> std::same_as<result<void>>;
+};
+}  // namespace detail
+
+/// Something registrable with a basic_registry<S>: a handle, or a composite source.
+template <class T, class S>
+concept source = detail::has_native_handle<T, S> || detail::composite_source<T, S>;
 
 namespace detail {
 
@@ -179,7 +190,7 @@ consteval bool check_waker() {
     else if constexpr (!has_bind<W, S>)
         static_assert(dependent_false<W>, "mio: waker policy is missing `template <class S> class bind`");
     else if constexpr (!has_bind_members<W, S>)
-        static_assert(dependent_false<W>, "mio: waker policy bind<S> is missing `static result<bind> create(S&, token)` or `result<void> wake() noexcept`");
+        static_assert(dependent_false<W>, "mio: waker policy bind<S> is missing `static result<bind> create(S&, token)` or `result<void> wake() const noexcept`");
     else
         return true;
     return false;

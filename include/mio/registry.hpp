@@ -53,22 +53,30 @@ public:
     result<void> add(Source&& s, token t, interest i) {
         static_assert(detail::check_source<std::remove_cvref_t<Source>, Selector>());
         if constexpr (detail::has_io_state<std::remove_cvref_t<Source>>) {
-            if (MIO_DEBUG_CHECKS && s.io_state().owner() != nullptr) return std::errc::file_exists;
+            if constexpr (MIO_DEBUG_CHECKS) {
+                if (s.io_state().owner() != nullptr) return std::errc::file_exists;
+            }
         }
-        auto r = call_add(s, t, i);
-        if constexpr (detail::has_io_state<std::remove_cvref_t<Source>>) {
-            if (r) s.io_state().attach(shared_.get(), selector_traits<Selector>::hooks(selector_));
+        if constexpr (detail::composite_source<std::remove_cvref_t<Source>, Selector>) {
+            return s.add_to(*this, t, i);
+        } else {
+            auto r = selector_.add(s.native_handle(), t, i);
+            if constexpr (detail::has_io_state<std::remove_cvref_t<Source>>) {
+                if (r) s.io_state().attach(shared_.get(), selector_traits<Selector>::hooks(selector_, s.native_handle()));
+            }
+            return r;
         }
-        return r;
     }
 
     template <class Source>
     result<void> modify(Source&& s, token t, interest i) {
         static_assert(detail::check_source<std::remove_cvref_t<Source>, Selector>());
         if constexpr (detail::has_io_state<std::remove_cvref_t<Source>>) {
-            if (MIO_DEBUG_CHECKS && s.io_state().owner() != shared_.get()) return std::errc::no_such_file_or_directory;
+            if constexpr (MIO_DEBUG_CHECKS) {
+                if (s.io_state().owner() != shared_.get()) return std::errc::no_such_file_or_directory;
+            }
         }
-        if constexpr (requires { s.modify_in(selector_, t, i); }) return s.modify_in(selector_, t, i);
+        if constexpr (detail::composite_source<std::remove_cvref_t<Source>, Selector>) return s.modify_in(*this, t, i);
         else return selector_.modify(s.native_handle(), t, i);
     }
 
@@ -76,10 +84,12 @@ public:
     result<void> remove(Source&& s) {
         static_assert(detail::check_source<std::remove_cvref_t<Source>, Selector>());
         if constexpr (detail::has_io_state<std::remove_cvref_t<Source>>) {
-            if (MIO_DEBUG_CHECKS && s.io_state().owner() != shared_.get()) return std::errc::no_such_file_or_directory;
+            if constexpr (MIO_DEBUG_CHECKS) {
+                if (s.io_state().owner() != shared_.get()) return std::errc::no_such_file_or_directory;
+            }
         }
         result<void> r;
-        if constexpr (requires { s.remove_from(selector_); }) r = s.remove_from(selector_);
+        if constexpr (detail::composite_source<std::remove_cvref_t<Source>, Selector>) r = s.remove_from(*this);
         else r = selector_.remove(s.native_handle());
         if constexpr (detail::has_io_state<std::remove_cvref_t<Source>>) {
             if (r) s.io_state().detach();
@@ -99,12 +109,6 @@ public:
 private:
     basic_registry(Selector s, std::shared_ptr<detail::registry_shared> shared) noexcept
         : selector_(std::move(s)), shared_(std::move(shared)) {}
-
-    template <class Source>
-    result<void> call_add(Source&& s, token t, interest i) {
-        if constexpr (requires { s.add_to(selector_, t, i); }) return s.add_to(selector_, t, i);
-        else return selector_.add(s.native_handle(), t, i);
-    }
 
     Selector selector_;
     std::shared_ptr<detail::registry_shared> shared_;

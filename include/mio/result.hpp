@@ -2,8 +2,8 @@
 #pragma once
 
 #include <mio/detail/config.hpp>
+#include <mio/detail/sys/base.hpp>
 
-#include <cerrno>
 #include <cstdlib>
 #include <new>
 #include <system_error>
@@ -29,21 +29,11 @@ namespace detail {
 }
 }  // namespace detail
 
-/// The errno value `e` as a std::error_code in the generic category.
-inline std::error_code make_errno_error(int e) noexcept { return {e, std::generic_category()}; }
-
-/// The current errno as a std::error_code.
-inline std::error_code last_error() noexcept { return make_errno_error(errno); }
-
-/// True when `ec` means "try again later" (EAGAIN/EWOULDBLOCK, or WSAEWOULDBLOCK on Windows).
+/// True when `ec` means "try again later": the library's would_block errors, and the OS's own
+/// code (EAGAIN/EWOULDBLOCK; WSAEWOULDBLOCK on Windows) from a call the user made in try_io.
 inline bool is_would_block(std::error_code ec) noexcept {
-    if (ec == std::errc::resource_unavailable_try_again || ec == std::errc::operation_would_block)
-        return true;
-#if MIO_OS_WINDOWS
-    if (ec.category() == std::system_category() && ec.value() == 10035)  // WSAEWOULDBLOCK
-        return true;
-#endif
-    return false;
+    return ec == std::errc::resource_unavailable_try_again || ec == std::errc::operation_would_block ||
+           detail::sys::is_would_block_error(ec);
 }
 
 /// Holds a T or a std::error_code. [[nodiscard]]: an ignored error is a bug.

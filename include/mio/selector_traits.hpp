@@ -51,9 +51,12 @@ struct selector_traits {
         if constexpr (requires { s.rearm(h); }) s.rearm(h);
     }
 
-    /// Callbacks a registered source should keep (see io_source_state). Empty by default.
-    static source_hooks hooks(S& s) {
-        if constexpr (requires { { s.hooks() } -> std::same_as<source_hooks>; }) return s.hooks();
+    /// Callbacks a registered source should keep (see io_source_state), asked for when `h`
+    /// is added: `s.hooks(h)` where the backend keeps per-source state (it sets the hooks'
+    /// slot), else `s.hooks()`. Empty by default.
+    static source_hooks hooks(S& s, handle_type h) {
+        if constexpr (requires { { s.hooks(h) } -> std::same_as<source_hooks>; }) return s.hooks(h);
+        else if constexpr (requires { { s.hooks() } -> std::same_as<source_hooks>; }) return s.hooks();
         else return {};
     }
 };

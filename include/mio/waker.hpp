@@ -33,8 +33,10 @@ public:
     basic_waker(basic_waker&&) noexcept = default;
     basic_waker& operator=(basic_waker&&) noexcept = default;
 
-    /// Wakes the poll. Errors come from the OS and are rare (EBADF on a closed waker).
-    result<void> wake() noexcept { return bind_.wake(); }
+    /// Wakes the poll. Const and thread-safe, as mio's wake(&self): share a const waker (or a
+    /// pointer to it) among threads. Errors come from the OS and are rare (EBADF on a closed
+    /// waker).
+    result<void> wake() const noexcept { return bind_.wake(); }
 
     /// The policy's own object (its fd, its counters).
     bind_type& policy() noexcept { return bind_; }

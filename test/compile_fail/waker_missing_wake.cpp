@@ -1,5 +1,5 @@
 // A waker policy whose bind<S> has no wake(): named at basic_poll.
-// expect: mio: waker policy bind<S> is missing `static result<bind> create(S&, token)` or `result<void> wake() noexcept`
+// expect: mio: waker policy bind<S> is missing `static result<bind> create(S&, token)` or `result<void> wake() const noexcept`
 #include "toy_selector.hpp"
 
 #include <mio/basic_poll.hpp>
@@ -12,7 +12,7 @@ struct mute_waker {
     struct bind {
         static mio::result<bind> create(S&, mio::token) { return bind{}; }
 #ifdef MIO_COMPILE_FAIL_CONTROL
-        mio::result<void> wake() noexcept { return {}; }
+        mio::result<void> wake() const noexcept { return {}; }
 #endif
     };
 };

@@ -9,7 +9,7 @@
 // the input as a crash); the regression test redefines it to report a GoogleTest failure.
 #pragma once
 
-#include <mio/net/detail/sockaddr.hpp>
+#include <mio/detail/sys.hpp>
 #include <mio/net/ip_address.hpp>
 #include <mio/net/socket_address.hpp>
 #include <mio/net/unix_address.hpp>
@@ -115,9 +115,9 @@ inline void check_socket_address_value(const socket_address& a) {
     expect.set_flowinfo(0);
     MIO_FUZZ_REQUIRE(*back == expect);
     MIO_FUZZ_REQUIRE(std::hash<socket_address>{}(*back) == std::hash<socket_address>{}(expect));
-    auto raw = mio::detail::to_sockaddr(a);
+    auto raw = mio::detail::sys::to_sockaddr(a);
     MIO_FUZZ_REQUIRE(raw.len == (a.is_ipv4() ? sizeof(sockaddr_in) : sizeof(sockaddr_in6)));
-    auto again = mio::detail::from_sockaddr(raw);
+    auto again = mio::detail::sys::from_sockaddr(raw);
     MIO_FUZZ_REQUIRE(again && *again == a);
 }
 
@@ -199,7 +199,7 @@ inline T take(const std::uint8_t*& data, std::size_t& size) {
     return v;
 }
 
-/// detail::from_sockaddr on arbitrary bytes with an arbitrary length (what accept and
+/// detail::sys::from_sockaddr on arbitrary bytes with an arbitrary length (what accept and
 /// recvfrom hand back), and socket_address values built from arbitrary fields, through
 /// format/to_string/parse/to_sockaddr. The first byte picks which.
 inline void sockaddr_roundtrip(const std::uint8_t* data, std::size_t size) {
@@ -228,11 +228,11 @@ inline void sockaddr_roundtrip(const std::uint8_t* data, std::size_t size) {
         return;
     }
     // What the OS hands back: any bytes, any length, including lengths beyond the storage.
-    mio::detail::raw_sockaddr r;
+    mio::detail::sys::raw_sockaddr r;
     auto len = take<std::uint16_t>(data, size);
     r.len = static_cast<socklen_t>(len);
     std::memcpy(&r.storage, data, size < sizeof r.storage ? size : sizeof r.storage);
-    auto a = mio::detail::from_sockaddr(r);
+    auto a = mio::detail::sys::from_sockaddr(r);
     if (!a) {
         MIO_FUZZ_REQUIRE(a.error() == std::errc::invalid_argument ||
                          a.error() == std::errc::address_family_not_supported);
@@ -242,7 +242,7 @@ inline void sockaddr_roundtrip(const std::uint8_t* data, std::size_t size) {
     MIO_FUZZ_REQUIRE(len >= (r.family() == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6)));
     MIO_FUZZ_REQUIRE(len <= sizeof r.storage);
     // Converting back gives the same fields (zero padding aside).
-    auto back = mio::detail::to_sockaddr(*a);
+    auto back = mio::detail::sys::to_sockaddr(*a);
     if (r.family() == AF_INET) {
         sockaddr_in in, out;
         std::memcpy(&in, &r.storage, sizeof in);

@@ -5,7 +5,7 @@
 //
 // --raise-fds       raise RLIMIT_NOFILE to its hard limit (and print what it was)
 // --max-fds N       lower it to N instead, so that accept meets EMFILE
-// --inject-enfile K every K-th accept4 fails with ENFILE (through a libc interposer in this
+// --inject-enfile K every K-th accept4 (or accept) fails with ENFILE (through a libc interposer in this
 //                   program: the system-wide file table cannot be filled on a shared machine)
 // --ready-file F    write "tcp_port udp_port" to F once listening
 //
@@ -58,17 +58,32 @@ extern "C" void on_stop_signal(int) {
 
 }  // namespace
 
-// The fault seam: mio calls the libc wrapper accept4 (never syscall()), so a definition
-// here takes its place, as a kernel-bypass stack's would. Only active with --inject-enfile.
-extern "C" int accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
-    using fn = int (*)(int, sockaddr*, socklen_t*, int);
-    static fn real = reinterpret_cast<fn>(::dlsym(RTLD_NEXT, "accept4"));
+// The fault seam: mio's sys layer calls the libc wrappers (never syscall()), accept4, or accept
+// under MIO_FORCE_POSIX_FALLBACKS, so definitions here take their place, as a kernel-bypass
+// stack's would. Only active with --inject-enfile.
+namespace {
+bool inject_enfile() noexcept {
     long every = enfile_every.load(std::memory_order_relaxed);
     if (every > 0 && accept_calls.fetch_add(1, std::memory_order_relaxed) % every == every - 1) {
         errno = ENFILE;
-        return -1;
+        return true;
     }
+    return false;
+}
+}  // namespace
+
+extern "C" int accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
+    using fn = int (*)(int, sockaddr*, socklen_t*, int);
+    static fn real = reinterpret_cast<fn>(::dlsym(RTLD_NEXT, "accept4"));
+    if (inject_enfile()) return -1;
     return real(fd, addr, len, flags);
+}
+
+extern "C" int accept(int fd, sockaddr* addr, socklen_t* len) {
+    using fn = int (*)(int, sockaddr*, socklen_t*);
+    static fn real = reinterpret_cast<fn>(::dlsym(RTLD_NEXT, "accept"));
+    if (inject_enfile()) return -1;
+    return real(fd, addr, len);
 }
 
 int main(int argc, char** argv) {

@@ -55,3 +55,67 @@
 #else
 #  define MIO_HAS_LIO 0
 #endif
+
+// The OS family the sys layer (include/mio/detail/sys/) is built for. MIO_SYS_SHELL, defined
+// before any mio header, picks the "unsupported platform" shell on any system: everything
+// compiles and every OS call fails with operation_not_supported (CI builds every public header
+// that way, so that an OS call outside the sys layer fails the build).
+#if defined(MIO_SYS_SHELL)
+#  define MIO_SYS_POSIX 0
+#  define MIO_SYS_WINDOWS 0
+#elif defined(_WIN32)
+#  define MIO_SYS_POSIX 0
+#  define MIO_SYS_WINDOWS 1
+#elif defined(__unix__) || defined(__APPLE__)
+#  define MIO_SYS_POSIX 1
+#  define MIO_SYS_WINDOWS 0
+#else
+#  define MIO_SYS_POSIX 0
+#  define MIO_SYS_WINDOWS 0
+#endif
+
+// Feature macros. Each may be defined (0 or 1) before any mio header to override detection,
+// as Asio's ASIO_DISABLE_EPOLL; 0 makes mio take the portable path.
+//
+// MIO_FORCE_POSIX_FALLBACKS: only what every POSIX system has (socket/accept/pipe then fcntl,
+// as on macOS), whatever the system offers; how Linux CI tests the macOS path.
+#if defined(MIO_FORCE_POSIX_FALLBACKS)
+#  define MIO_DETAIL_NO_FALLBACK 0
+#elif MIO_OS_LINUX || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || defined(__DragonFly__)
+#  define MIO_DETAIL_NO_FALLBACK 1
+#else
+#  define MIO_DETAIL_NO_FALLBACK 0
+#endif
+/// socket(2) and socketpair(2) take SOCK_NONBLOCK | SOCK_CLOEXEC.
+#ifndef MIO_HAS_SOCK_NONBLOCK
+#  define MIO_HAS_SOCK_NONBLOCK MIO_DETAIL_NO_FALLBACK
+#endif
+/// accept4(2) exists.
+#ifndef MIO_HAS_ACCEPT4
+#  define MIO_HAS_ACCEPT4 MIO_DETAIL_NO_FALLBACK
+#endif
+/// pipe2(2) exists.
+#ifndef MIO_HAS_PIPE2
+#  define MIO_HAS_PIPE2 MIO_DETAIL_NO_FALLBACK
+#endif
+/// eventfd(2) exists (Linux, Android; the eventfd waker and poll(2)'s notifier use it).
+#ifndef MIO_HAS_EVENTFD
+#  define MIO_HAS_EVENTFD MIO_OS_LINUX
+#endif
+/// ppoll(2) exists (nanosecond poll(2) timeouts): Linux and the BSDs.
+#ifndef MIO_HAS_PPOLL
+#  if MIO_OS_LINUX || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || defined(__DragonFly__)
+#    define MIO_HAS_PPOLL 1
+#  else
+#    define MIO_HAS_PPOLL 0
+#  endif
+#endif
+/// epoll_pwait2(2) has a libc wrapper (glibc 2.35). A kernel older than 5.11 still answers
+/// ENOSYS, which epoll_selector detects at run time.
+#ifndef MIO_HAS_EPOLL_PWAIT2
+#  if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+#    define MIO_HAS_EPOLL_PWAIT2 1
+#  else
+#    define MIO_HAS_EPOLL_PWAIT2 0
+#  endif
+#endif

@@ -1,38 +1,40 @@
-// detail::owned_fd: a file descriptor closed exactly once, on destruction.
+// detail::owned_handle: an OS handle (an fd on POSIX) closed exactly once, on destruction.
 #pragma once
 
-#include <mio/detail/syscall.hpp>
+#include <mio/detail/sys/base.hpp>
 
 #include <utility>
 
 namespace mio::detail {
 
-class owned_fd {
+class owned_handle {
 public:
-    owned_fd() noexcept = default;
-    explicit owned_fd(int fd) noexcept : fd_(fd) {}
-    owned_fd(owned_fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-    owned_fd& operator=(owned_fd&& o) noexcept {
-        if (this != &o) reset(std::exchange(o.fd_, -1));
+    using handle = sys::handle;
+
+    owned_handle() noexcept = default;
+    explicit owned_handle(handle h) noexcept : h_(h) {}
+    owned_handle(owned_handle&& o) noexcept : h_(std::exchange(o.h_, sys::invalid_handle)) {}
+    owned_handle& operator=(owned_handle&& o) noexcept {
+        if (this != &o) reset(std::exchange(o.h_, sys::invalid_handle));
         return *this;
     }
-    owned_fd(const owned_fd&) = delete;
-    owned_fd& operator=(const owned_fd&) = delete;
-    ~owned_fd() { reset(); }
+    owned_handle(const owned_handle&) = delete;
+    owned_handle& operator=(const owned_handle&) = delete;
+    ~owned_handle() { reset(); }
 
-    int get() const noexcept { return fd_; }
-    bool valid() const noexcept { return fd_ >= 0; }
+    handle get() const noexcept { return h_; }
+    bool valid() const noexcept { return h_ != sys::invalid_handle; }
     explicit operator bool() const noexcept { return valid(); }
-    /// Gives the fd up without closing it.
-    int release() noexcept { return std::exchange(fd_, -1); }
-    /// Closes the current fd (if any) and takes `fd`.
-    void reset(int fd = -1) noexcept {
-        if (fd_ >= 0) sys::close(fd_);
-        fd_ = fd;
+    /// Gives the handle up without closing it.
+    handle release() noexcept { return std::exchange(h_, sys::invalid_handle); }
+    /// Closes the current handle (if any) and takes `h`.
+    void reset(handle h = sys::invalid_handle) noexcept {
+        if (valid()) sys::close(h_);
+        h_ = h;
     }
 
 private:
-    int fd_ = -1;
+    handle h_ = sys::invalid_handle;
 };
 
 }  // namespace mio::detail

@@ -4,7 +4,7 @@
 // thread, as in mio; the waker itself drains it only when it is full.
 #pragma once
 
-#include <mio/detail/fd.hpp>
+#include <mio/detail/sys.hpp>
 #include <mio/interest.hpp>
 #include <mio/result.hpp>
 #include <mio/selector_traits.hpp>
@@ -22,21 +22,21 @@ inline constexpr bool polls_fds = [] {
     else return false;
 }();
 
-// Device: owns the fds; provides read_fd(), signal() -> int (0 or errno) and drain().
-template <class S, class Device>
+// Kind: which sys::notifier (an eventfd or a self-pipe) does the waking.
+template <class S, sys::notifier::kind Kind>
 class fd_waker {
 public:
     static result<fd_waker> create(S& s, token t) {
-        auto dev = Device::open();
+        auto dev = sys::notifier::open(Kind);
         if (!dev) return dev.error();
-        auto r = s.add(dev->read_fd(), t, interest::readable);
+        auto r = s.add(dev->read_handle(), t, interest::readable);
         if (!r) return r.error();
         fd_waker w(std::move(*dev), t);
         if constexpr (!selector_traits<S>::close_removes) {
             // Backends that track fds themselves must hear of wakes (to re-arm) and of the close.
             auto clone = s.try_clone();
             if (!clone) {
-                (void)s.remove(w.dev_.read_fd());
+                (void)s.remove(w.dev_.read_handle());
                 return clone.error();
             }
             w.selector_.emplace(std::move(*clone));
@@ -56,34 +56,25 @@ public:
     }
     ~fd_waker() { forget(); }
 
-    result<void> wake() noexcept {
-        for (;;) {
-            int e = dev_.signal();
-            if (e == 0) break;
-            if (e == EINTR) continue;
-            if (e == EAGAIN || e == EWOULDBLOCK) {  // full: a wake is pending anyway; make room
-                dev_.drain();
-                continue;
-            }
-            return make_errno_error(e);
-        }
-        if constexpr (!selector_traits<S>::close_removes) selector_traits<S>::rearm(*selector_, dev_.read_fd());
+    result<void> wake() const noexcept {
+        if (auto r = dev_.signal(); !r) return r;
+        if constexpr (!selector_traits<S>::close_removes) selector_traits<S>::rearm(*selector_, dev_.read_handle());
         return {};
     }
 
-    int native_handle() const noexcept { return dev_.read_fd(); }
+    sys::handle native_handle() const noexcept { return dev_.read_handle(); }
 
 private:
-    fd_waker(Device d, token) noexcept : dev_(std::move(d)) {}
+    fd_waker(sys::notifier d, token) noexcept : dev_(std::move(d)) {}
     void forget() noexcept {
         if constexpr (!selector_traits<S>::close_removes) {
-            if (selector_ && dev_.read_fd() >= 0) (void)selector_->remove(dev_.read_fd());
+            if (selector_ && dev_.read_handle() != sys::invalid_handle) (void)selector_->remove(dev_.read_handle());
             selector_.reset();
         }
     }
 
-    Device dev_;
-    std::optional<S> selector_;  // engaged only for backends that do not forget closed fds
+    sys::notifier dev_;
+    mutable std::optional<S> selector_;  // engaged only for backends that do not forget closed fds
 };
 
 }  // namespace mio::detail

@@ -1,18 +1,12 @@
 // mio::net::tcp_listener: a non-blocking listening TCP socket (mio's net::TcpListener).
 #pragma once
 
-#include <mio/detail/io_fd.hpp>
-#include <mio/detail/socket_ops.hpp>
-#include <mio/io_source_state.hpp>
+#include <mio/detail/sys.hpp>
 #include <mio/net/detail/ip_socket.hpp>
-#include <mio/net/detail/sockaddr.hpp>
 #include <mio/net/socket_address.hpp>
 #include <mio/net/tcp_stream.hpp>
 #include <mio/result.hpp>
 
-#include <cstdint>
-#include <sys/socket.h>
-#include <system_error>
 #include <utility>
 
 namespace mio::net {
@@ -21,26 +15,30 @@ namespace mio::net {
 /// (which also removes it from the registry it is in), movable and not copyable. A source:
 /// register it with interest::readable; a readable event means connections are waiting,
 /// so accept() until it fails with would_block (readiness is edge-triggered).
-class tcp_listener {
+/// Also has native_handle(), release(), io_state(), local_addr(), take_error(), set_ttl()
+/// and ttl() (see detail::socket_base).
+class tcp_listener : public detail::ip_socket_base {
 public:
-    /// The listen(2) backlog bind() uses, as mio's (the OS may cap it: Linux at somaxconn).
-    static constexpr int backlog = 1024;
+    /// The listen(2) backlog bind(addr) uses, as mio 1.1 and Rust's std (the OS may cap it:
+    /// Linux at net.core.somaxconn).
+    static constexpr int default_backlog = 128;
 
-    /// Binds to `addr` and listens. SO_REUSEADDR is set (as mio does), so a restarted server
-    /// can bind a port that still has connections in TIME_WAIT; a port that another socket
-    /// listens on still fails. Port 0 picks a free port: ask local_addr() which.
-    /// Errors: EADDRINUSE, EACCES (a privileged port), EADDRNOTAVAIL (not a local address),
-    /// EMFILE / ENFILE.
-    static result<tcp_listener> bind(const socket_address& addr) noexcept {
-        auto fd = detail::ip::bound_socket(addr, SOCK_STREAM, true);
-        if (!fd) return fd.error();
-        if (::listen(fd->get(), backlog) < 0) return last_error();
-        return tcp_listener(fd->release());
+    /// Binds to `addr` and listens with `backlog` pending connections at most (servers that
+    /// take bursts of thousands of connections want 1024 or more). SO_REUSEADDR is set (as mio
+    /// does), so a restarted server can bind a port that still has connections in TIME_WAIT;
+    /// a port that another socket listens on still fails. Port 0 picks a free port: ask
+    /// local_addr() which. Errors: EADDRINUSE, EACCES (a privileged port), EADDRNOTAVAIL (not
+    /// a local address), EMFILE / ENFILE.
+    static result<tcp_listener> bind(const socket_address& addr, int backlog = default_backlog) noexcept {
+        auto h = detail::ip::bound_socket(addr, detail::sys::socket_type::stream, true);
+        if (!h) return h.error();
+        if (auto r = detail::sys::listen(h->get(), backlog); !r) return r.error();
+        return tcp_listener(h->release());
     }
 
     /// Adopts a listening socket (for example one inherited from a supervisor). The caller
     /// has made it non-blocking.
-    static tcp_listener from_native(int fd) noexcept { return tcp_listener(fd); }
+    static tcp_listener from_native(source_handle h) noexcept { return tcp_listener(h); }
 
     tcp_listener(tcp_listener&&) noexcept = default;
     tcp_listener& operator=(tcp_listener&&) noexcept = default;
@@ -50,35 +48,17 @@ public:
     /// file descriptors (the connection stays queued: accept again once fds are freed; no new
     /// readable event comes for it); ECONNABORTED when the peer gave up first (accept again).
     result<std::pair<tcp_stream, socket_address>> accept() noexcept {
-        detail::raw_sockaddr peer;
-        auto fd = io_.io([&] { return ::accept4(io_.get(), peer.get(), &peer.len, SOCK_NONBLOCK | SOCK_CLOEXEC); });
-        if (!fd) return fd.error();
-        auto stream = tcp_stream::from_native(static_cast<int>(*fd));
-        auto addr = detail::from_sockaddr(peer);
+        detail::sys::raw_sockaddr peer;
+        auto h = io_.done(detail::sys::accept(io_.get(), peer));
+        if (!h) return h.error();
+        auto stream = tcp_stream::from_native(*h);
+        auto addr = detail::sys::from_sockaddr(peer);
         if (!addr) return addr.error();
         return std::pair<tcp_stream, socket_address>(std::move(stream), *addr);
     }
 
-    /// The bound address (with the port the OS chose for port 0).
-    result<socket_address> local_addr() const noexcept { return detail::local_address(io_.get()); }
-
-    /// TTL (IPv4) or hop limit (IPv6) of the connections it accepts, 1-255.
-    result<void> set_ttl(std::uint32_t ttl) noexcept { return detail::ip::set_ttl(io_.get(), ttl); }
-    result<std::uint32_t> ttl() const noexcept { return detail::ip::ttl(io_.get()); }
-
-    /// The pending socket error (SO_ERROR), clearing it; falsy when there is none.
-    result<std::error_code> take_error() const noexcept { return detail::sock::take_error(io_.get()); }
-
-    /// The fd, borrowed. -1 after release() or a move.
-    int native_handle() const noexcept { return io_.get(); }
-    /// Gives the fd up: the listener no longer closes it. It stays registered where it was.
-    int release() noexcept { return io_.release(); }
-    /// Registration bookkeeping (used by the registry).
-    io_source_state& io_state() noexcept { return io_.state(); }
-
 private:
-    explicit tcp_listener(int fd) noexcept : io_(fd) {}
-    detail::io_fd io_;
+    explicit tcp_listener(source_handle h) noexcept : ip_socket_base(h) {}
 };
 
 }  // namespace mio::net

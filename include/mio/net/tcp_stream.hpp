@@ -1,11 +1,9 @@
 // mio::net::tcp_stream: a non-blocking TCP connection (mio's net::TcpStream).
 #pragma once
 
-#include <mio/detail/io_fd.hpp>
-#include <mio/detail/socket_ops.hpp>
-#include <mio/io_source_state.hpp>
+#include <mio/detail/sys.hpp>
 #include <mio/net/detail/ip_socket.hpp>
-#include <mio/net/detail/sockaddr.hpp>
+#include <mio/net/shutdown_how.hpp>
 #include <mio/net/socket_address.hpp>
 #include <mio/result.hpp>
 
@@ -13,12 +11,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <optional>
 #include <span>
-#include <sys/socket.h>
-#include <sys/uio.h>
 #include <system_error>
 
 namespace mio::net {
@@ -41,9 +35,11 @@ struct keepalive_params {
 /// would_block (mio::is_would_block), or no further event may come. read() returning 0
 /// means the peer closed its writing half; the event also says is_read_closed().
 ///
-/// Every call returns errors as values; none raises SIGPIPE (sends use MSG_NOSIGNAL):
-/// writing to a connection the peer reset fails with EPIPE or ECONNRESET.
-class tcp_stream {
+/// Every call returns errors as values; none raises SIGPIPE (MSG_NOSIGNAL, or SO_NOSIGPIPE on
+/// Apple): writing to a connection the peer reset fails with EPIPE or ECONNRESET.
+/// Also has native_handle(), release(), io_state(), try_io(), local_addr(), take_error(),
+/// set_ttl() and ttl() (see detail::socket_base).
+class tcp_stream : public detail::ip_socket_base {
 public:
     /// Starts connecting to `addr` and returns at once, as mio does. The connection is
     /// not established yet; to learn how it went:
@@ -55,16 +51,15 @@ public:
     /// Errors here: those of socket(2), and of connect(2) other than EINPROGRESS (for
     /// example ENETUNREACH, or EADDRNOTAVAIL when out of ephemeral ports).
     static result<tcp_stream> connect(const socket_address& addr) noexcept {
-        auto fd = detail::sock::open(detail::ip::family_of(addr), SOCK_STREAM);
-        if (!fd) return fd.error();
-        tcp_stream s(*fd);
-        auto raw = detail::to_sockaddr(addr);
-        if (::connect(*fd, raw.get(), raw.len) < 0 && errno != EINPROGRESS) return last_error();
+        auto h = detail::sys::open_socket(detail::ip::family_of(addr), detail::sys::socket_type::stream);
+        if (!h) return h.error();
+        tcp_stream s(*h);
+        if (auto r = detail::sys::connect(*h, detail::sys::to_sockaddr(addr)); !r) return r.error();
         return s;
     }
 
     /// Adopts a connected (or connecting) TCP socket. The caller has made it non-blocking.
-    static tcp_stream from_native(int fd) noexcept { return tcp_stream(fd); }
+    static tcp_stream from_native(source_handle h) noexcept { return tcp_stream(h); }
 
     tcp_stream(tcp_stream&&) noexcept = default;
     tcp_stream& operator=(tcp_stream&&) noexcept = default;
@@ -78,16 +73,16 @@ public:
 
     /// Like read, but the bytes stay in the socket's buffer for the next read.
     result<std::size_t> peek(std::span<std::byte> buf) noexcept {
-        return detail::sock::recv(io_, buf.data(), buf.size(), MSG_PEEK);
+        return io_.recv(buf.data(), buf.size(), true);
     }
-    result<std::size_t> peek(std::span<char> buf) noexcept { return detail::sock::recv(io_, buf.data(), buf.size(), MSG_PEEK); }
+    result<std::size_t> peek(std::span<char> buf) noexcept { return io_.recv(buf.data(), buf.size(), true); }
 
     /// Writes some of `buf` (maybe less than all: write the rest after the next writable
     /// event). Errors: would_block when the send buffer is full, EPIPE, ECONNRESET.
     result<std::size_t> write(std::span<const std::byte> buf) noexcept {
-        return detail::sock::send(io_, buf.data(), buf.size());
+        return io_.send(buf.data(), buf.size());
     }
-    result<std::size_t> write(std::span<const char> buf) noexcept { return detail::sock::send(io_, buf.data(), buf.size()); }
+    result<std::size_t> write(std::span<const char> buf) noexcept { return io_.send(buf.data(), buf.size()); }
 
     /// Scatter read into up to 64 buffers, in order (more are ignored, as a short read).
     result<std::size_t> readv(std::span<const std::span<std::byte>> bufs) noexcept { return io_.readv(bufs); }
@@ -95,24 +90,16 @@ public:
     /// Gather write from up to 64 buffers, in order (more are ignored, as a short write).
     /// Uses sendmsg with MSG_NOSIGNAL, so it never raises SIGPIPE.
     result<std::size_t> writev(std::span<const std::span<const std::byte>> bufs) noexcept {
-        ::iovec iov[detail::max_iov];
-        ::msghdr msg{};
-        msg.msg_iov = iov;
-        msg.msg_iovlen = static_cast<decltype(msg.msg_iovlen)>(detail::io_fd::to_iov(bufs, iov));
-        return io_.io([&] { return ::sendmsg(io_.get(), &msg, MSG_NOSIGNAL); });
+        return io_.send_vectored(bufs);
     }
 
     /// Closes the reading half, the writing half (the peer reads end of stream), or both.
     /// Errors: ENOTCONN.
-    result<void> shutdown(shutdown_how how) noexcept { return detail::sock::shutdown(io_.get(), how); }
+    result<void> shutdown(shutdown_how how) noexcept { return detail::sys::shutdown(io_.get(), how); }
 
     /// TCP_NODELAY: send small segments at once instead of coalescing them (Nagle).
-    result<void> set_nodelay(bool on) noexcept { return detail::sock::set_flag(io_.get(), IPPROTO_TCP, TCP_NODELAY, on); }
-    result<bool> nodelay() const noexcept { return detail::sock::get_flag(io_.get(), IPPROTO_TCP, TCP_NODELAY); }
-
-    /// Unicast TTL (IPv4) or hop limit (IPv6), 1-255. Errors: invalid_argument above 255.
-    result<void> set_ttl(std::uint32_t ttl) noexcept { return detail::ip::set_ttl(io_.get(), ttl); }
-    result<std::uint32_t> ttl() const noexcept { return detail::ip::ttl(io_.get()); }
+    result<void> set_nodelay(bool on) noexcept { return detail::ip::set_flag(io_.get(), option::tcp_nodelay, on); }
+    result<bool> nodelay() const noexcept { return detail::ip::get_flag(io_.get(), option::tcp_nodelay); }
 
     /// Keep-alive probes: std::nullopt turns them off (SO_KEEPALIVE 0); a keepalive_params
     /// turns them on and sets the fields it has, for example
@@ -120,23 +107,26 @@ public:
     /// Errors: invalid_argument for a time under 1 s or too large for the OS, or a count
     /// of 0; operation_not_supported where the OS lacks one of the settings.
     result<void> set_keepalive(std::optional<keepalive_params> params) noexcept {
-        int fd = io_.get();
-        if (!params) return detail::sock::set_flag(fd, SOL_SOCKET, SO_KEEPALIVE, false);
+        auto h = io_.get();
+        if (!params) return detail::ip::set_flag(h, option::keepalive, false);
         if (params->count && (*params->count == 0 || *params->count > unsigned(std::numeric_limits<int>::max())))
             return std::errc::invalid_argument;
         auto bad_time = [](const std::optional<std::chrono::seconds>& t) {
             return t && (t->count() < 1 || t->count() > std::numeric_limits<int>::max());
         };
         if (bad_time(params->idle) || bad_time(params->interval)) return std::errc::invalid_argument;
-        if (auto r = detail::sock::set_flag(fd, SOL_SOCKET, SO_KEEPALIVE, true); !r) return r;
+        if (auto r = detail::ip::set_flag(h, option::keepalive, true); !r) return r;
         if (params->idle) {
-            if (auto r = set_int(keepidle_option, static_cast<int>(params->idle->count())); !r) return r;
+            if (auto r = detail::sys::set_option(h, option::keepalive_idle, static_cast<int>(params->idle->count())); !r)
+                return r;
         }
         if (params->interval) {
-            if (auto r = set_int(keepintvl_option, static_cast<int>(params->interval->count())); !r) return r;
+            auto secs = static_cast<int>(params->interval->count());
+            if (auto r = detail::sys::set_option(h, option::keepalive_interval, secs); !r) return r;
         }
         if (params->count) {
-            if (auto r = set_int(keepcnt_option, static_cast<int>(*params->count)); !r) return r;
+            if (auto r = detail::sys::set_option(h, option::keepalive_count, static_cast<int>(*params->count)); !r)
+                return r;
         }
         return {};
     }
@@ -144,23 +134,23 @@ public:
     /// std::nullopt when keep-alive is off; otherwise the settings in force, every field set
     /// (where the OS has the setting).
     result<std::optional<keepalive_params>> keepalive() const noexcept {
-        int fd = io_.get();
-        auto on = detail::sock::get_flag(fd, SOL_SOCKET, SO_KEEPALIVE);
+        auto h = io_.get();
+        auto on = detail::ip::get_flag(h, option::keepalive);
         if (!on) return on.error();
         if (!*on) return std::optional<keepalive_params>{};
         keepalive_params p;
-        if (keepidle_option >= 0) {
-            auto v = detail::sock::get_option<int>(fd, IPPROTO_TCP, keepidle_option);
+        if (detail::sys::has_option(option::keepalive_idle)) {
+            auto v = detail::sys::get_option(h, option::keepalive_idle);
             if (!v) return v.error();
             p.idle = std::chrono::seconds(*v);
         }
-        if (keepintvl_option >= 0) {
-            auto v = detail::sock::get_option<int>(fd, IPPROTO_TCP, keepintvl_option);
+        if (detail::sys::has_option(option::keepalive_interval)) {
+            auto v = detail::sys::get_option(h, option::keepalive_interval);
             if (!v) return v.error();
             p.interval = std::chrono::seconds(*v);
         }
-        if (keepcnt_option >= 0) {
-            auto v = detail::sock::get_option<int>(fd, IPPROTO_TCP, keepcnt_option);
+        if (detail::sys::has_option(option::keepalive_count)) {
+            auto v = detail::sys::get_option(h, option::keepalive_count);
             if (!v) return v.error();
             p.count = static_cast<std::uint32_t>(*v);
         }
@@ -173,65 +163,23 @@ public:
     /// up to that long; on Linux it blocks even on a non-blocking socket, so avoid it in an
     /// event loop. Errors: invalid_argument for a negative or too large time.
     result<void> set_linger(std::optional<std::chrono::seconds> t) noexcept {
-        ::linger l{};
-        if (t) {
-            if (t->count() < 0 || t->count() > std::numeric_limits<int>::max()) return std::errc::invalid_argument;
-            l.l_onoff = 1;
-            l.l_linger = static_cast<int>(t->count());
-        }
-        return detail::sock::set_option(io_.get(), SOL_SOCKET, SO_LINGER, l);
+        if (t && (t->count() < 0 || t->count() > std::numeric_limits<int>::max())) return std::errc::invalid_argument;
+        return detail::sys::set_linger(io_.get(), t ? std::optional<int>(static_cast<int>(t->count())) : std::nullopt);
     }
     result<std::optional<std::chrono::seconds>> linger() const noexcept {
-        auto l = detail::sock::get_option<::linger>(io_.get(), SOL_SOCKET, SO_LINGER);
+        auto l = detail::sys::linger(io_.get());
         if (!l) return l.error();
-        if (l->l_onoff == 0) return std::optional<std::chrono::seconds>{};
-        return std::optional<std::chrono::seconds>(std::chrono::seconds(l->l_linger));
+        if (!*l) return std::optional<std::chrono::seconds>{};
+        return std::optional<std::chrono::seconds>(std::chrono::seconds(**l));
     }
 
     /// The address of the other end. Errors: ENOTCONN while connecting or after a failed
     /// connect (see connect).
-    result<socket_address> peer_addr() const noexcept { return detail::peer_address(io_.get()); }
-    /// The address of this end.
-    result<socket_address> local_addr() const noexcept { return detail::local_address(io_.get()); }
-
-    /// The pending socket error (SO_ERROR), clearing it: a falsy error_code when there is
-    /// none, ECONNREFUSED after a refused connect, and so on.
-    result<std::error_code> take_error() const noexcept { return detail::sock::take_error(io_.get()); }
-
-    /// The fd, borrowed (still owned by the stream). -1 after release() or a move.
-    int native_handle() const noexcept { return io_.get(); }
-    /// Gives the fd up: the stream no longer closes it. It stays registered where it was.
-    int release() noexcept { return io_.release(); }
-    /// Registration bookkeeping (used by the registry).
-    io_source_state& io_state() noexcept { return io_.state(); }
+    result<socket_address> peer_addr() const noexcept { return peer_address(); }
 
 private:
-    explicit tcp_stream(int fd) noexcept : io_(fd) {}
-
-    result<void> set_int(int option, int value) noexcept {
-        if (option < 0) return std::errc::operation_not_supported;
-        return detail::sock::set_option<int>(io_.get(), IPPROTO_TCP, option, value);
-    }
-
-#if defined(TCP_KEEPIDLE)
-    static constexpr int keepidle_option = TCP_KEEPIDLE;
-#elif defined(TCP_KEEPALIVE)  // Apple
-    static constexpr int keepidle_option = TCP_KEEPALIVE;
-#else
-    static constexpr int keepidle_option = -1;
-#endif
-#if defined(TCP_KEEPINTVL)
-    static constexpr int keepintvl_option = TCP_KEEPINTVL;
-#else
-    static constexpr int keepintvl_option = -1;
-#endif
-#if defined(TCP_KEEPCNT)
-    static constexpr int keepcnt_option = TCP_KEEPCNT;
-#else
-    static constexpr int keepcnt_option = -1;
-#endif
-
-    detail::io_fd io_;
+    using option = detail::sys::socket_option;
+    explicit tcp_stream(source_handle h) noexcept : ip_socket_base(h) {}
 };
 
 }  // namespace mio::net

@@ -3,8 +3,8 @@
 // copies by the size of sockaddr_un, so untrusted input can never overrun it.
 #pragma once
 
-#include <mio/detail/config.hpp>
-#include <mio/detail/socket_ops.hpp>
+#include <mio/detail/source_base.hpp>
+#include <mio/detail/sys.hpp>
 #include <mio/result.hpp>
 
 #include <cstddef>
@@ -12,8 +12,6 @@
 #include <optional>
 #include <ostream>
 #include <string_view>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <utility>
 
 namespace mio::net {
@@ -26,9 +24,14 @@ namespace mio::net {
 /// A plain value: copyable, comparable, printable. Holds a sockaddr_un and its length.
 class unix_address {
 public:
+    /// The OS's types for the address (sockaddr_un, sockaddr and socklen_t on POSIX).
+    using native_type = detail::sys::unix_sockaddr;
+    using sockaddr_type = detail::sys::sockaddr_type;
+    using socklen_type = detail::sys::socklen_type;
+
     /// Bytes of sun_path: paths must be shorter (one byte is left for the terminating NUL, as
     /// portable code and Rust's std require); abstract names may be one byte shorter.
-    static constexpr std::size_t path_capacity = sizeof(sockaddr_un::sun_path);
+    static constexpr std::size_t path_capacity = sizeof(detail::sys::unix_sockaddr::sun_path);
 
     /// The unnamed address.
     unix_address() noexcept { clear(); }
@@ -42,7 +45,7 @@ public:
         if (path.size() >= path_capacity) return std::errc::filename_too_long;
         unix_address a;
         std::memcpy(a.addr_.sun_path, path.data(), path.size());
-        a.len_ = static_cast<socklen_t>(path_offset + path.size() + 1);  // with its NUL
+        a.len_ = static_cast<socklen_type>(path_offset + path.size() + 1);  // with its NUL
         return a;
     }
 
@@ -50,16 +53,16 @@ public:
     /// Errors: filename_too_long when name.size() >= path_capacity (the leading NUL takes a
     /// byte); operation_not_supported on systems without the abstract namespace.
     static result<unix_address> from_abstract(std::string_view name) noexcept {
-#if MIO_OS_LINUX
-        if (name.size() >= path_capacity) return std::errc::filename_too_long;
-        unix_address a;
-        if (!name.empty()) std::memcpy(a.addr_.sun_path + 1, name.data(), name.size());
-        a.len_ = static_cast<socklen_t>(path_offset + 1 + name.size());
-        return a;
-#else
-        (void)name;
-        return std::errc::operation_not_supported;
-#endif
+        if constexpr (!detail::sys::has_abstract_unix_names) {
+            (void)name;
+            return std::errc::operation_not_supported;
+        } else {
+            if (name.size() >= path_capacity) return std::errc::filename_too_long;
+            unix_address a;
+            if (!name.empty()) std::memcpy(a.addr_.sun_path + 1, name.data(), name.size());
+            a.len_ = static_cast<socklen_type>(path_offset + 1 + name.size());
+            return a;
+        }
     }
 
     /// The unnamed address (as a default-constructed one).
@@ -69,40 +72,40 @@ public:
     /// bytes from `a`, never more. A `len` of 0 (or of just the family) is unnamed.
     /// Errors: invalid_argument when `len` exceeds sizeof(sockaddr_un), when `a` is null with a
     /// non-zero `len`, or when the family is not AF_UNIX.
-    static result<unix_address> from_native(const sockaddr* a, socklen_t len) noexcept {
+    static result<unix_address> from_native(const sockaddr_type* a, socklen_type len) noexcept {
         if (len == 0) return unix_address();
-        if (a == nullptr || len > sizeof(sockaddr_un)) return std::errc::invalid_argument;
-        if (len < sizeof(sa_family_t)) return std::errc::invalid_argument;
-        sa_family_t family;
-        std::memcpy(&family, reinterpret_cast<const char*>(a) + offsetof(sockaddr_un, sun_family), sizeof family);
-        if (family != AF_UNIX) return std::errc::invalid_argument;
+        if (a == nullptr || len > sizeof(native_type)) return std::errc::invalid_argument;
+        if (len < sizeof(detail::sys::family_type)) return std::errc::invalid_argument;
+        detail::sys::family_type family;
+        std::memcpy(&family, reinterpret_cast<const char*>(a) + offsetof(native_type, sun_family), sizeof family);
+        if (family != detail::sys::unix_family) return std::errc::invalid_argument;
         unix_address r;
         if (len <= path_offset) return r;
         const char* raw = reinterpret_cast<const char*>(a) + path_offset;
         std::size_t n = len - path_offset;  // <= path_capacity, checked above
         if (raw[0] != '\0') {
             // A pathname: up to its NUL, which the OS may or may not count in `len`.
-            std::size_t plen = ::strnlen(raw, n);
+            std::size_t plen = bounded_length(raw, n);
             std::memcpy(r.addr_.sun_path, raw, plen);
-            r.len_ = static_cast<socklen_t>(path_offset + plen + (plen < path_capacity ? 1 : 0));
+            r.len_ = static_cast<socklen_type>(path_offset + plen + (plen < path_capacity ? 1 : 0));
             return r;
         }
-#if MIO_OS_LINUX
-        // An abstract name: every byte after the leading NUL counts.
-        std::memcpy(r.addr_.sun_path, raw, n);
-        r.len_ = static_cast<socklen_t>(path_offset + n);
-#endif
+        if constexpr (detail::sys::has_abstract_unix_names) {
+            // An abstract name: every byte after the leading NUL counts.
+            std::memcpy(r.addr_.sun_path, raw, n);
+            r.len_ = static_cast<socklen_type>(path_offset + n);
+        }
         // Elsewhere a leading NUL means unnamed (BSDs report unnamed sockets zero-filled).
         return r;
     }
-    static result<unix_address> from_native(const sockaddr_un& a, socklen_t len) noexcept {
-        return from_native(reinterpret_cast<const sockaddr*>(&a), len);
+    static result<unix_address> from_native(const native_type& a, socklen_type len) noexcept {
+        return from_native(reinterpret_cast<const sockaddr_type*>(&a), len);
     }
 
     /// The path, for a pathname address; nullopt otherwise. Views this object's storage.
     std::optional<std::string_view> pathname() const noexcept {
         if (kind() != kind_type::path) return std::nullopt;
-        return std::string_view(addr_.sun_path, ::strnlen(addr_.sun_path, path_capacity));
+        return std::string_view(addr_.sun_path, bounded_length(addr_.sun_path, path_capacity));
     }
 
     /// The name without its leading NUL, for an abstract address; nullopt otherwise.
@@ -115,9 +118,9 @@ public:
     bool is_unnamed() const noexcept { return kind() == kind_type::unnamed; }
 
     /// The sockaddr_un to hand to bind/connect/sendto, with native_size() as its length.
-    const sockaddr_un& native() const noexcept { return addr_; }
-    const sockaddr* native_ptr() const noexcept { return reinterpret_cast<const sockaddr*>(&addr_); }
-    socklen_t native_size() const noexcept { return len_; }
+    const native_type& native() const noexcept { return addr_; }
+    const sockaddr_type* native_ptr() const noexcept { return reinterpret_cast<const sockaddr_type*>(&addr_); }
+    socklen_type native_size() const noexcept { return len_; }
 
     /// Same kind and same bytes.
     friend bool operator==(const unix_address& a, const unix_address& b) noexcept {
@@ -142,7 +145,7 @@ public:
     }
 
 private:
-    static constexpr std::size_t path_offset = offsetof(sockaddr_un, sun_path);
+    static constexpr std::size_t path_offset = offsetof(native_type, sun_path);
     enum class kind_type { unnamed, path, abstract };
 
     kind_type kind() const noexcept {
@@ -151,55 +154,61 @@ private:
     }
     void clear() noexcept {
         std::memset(&addr_, 0, sizeof addr_);
-        addr_.sun_family = AF_UNIX;
-        len_ = static_cast<socklen_t>(path_offset);
+        addr_.sun_family = detail::sys::unix_family;
+        len_ = static_cast<socklen_type>(path_offset);
     }
 
-    sockaddr_un addr_;
-    socklen_t len_;
+    static std::size_t bounded_length(const char* s, std::size_t max) noexcept {
+        const void* nul = std::memchr(s, '\0', max);
+        return nul == nullptr ? max : static_cast<std::size_t>(static_cast<const char*>(nul) - s);
+    }
+
+    native_type addr_;
+    socklen_type len_;
 };
 
 }  // namespace mio::net
+
+namespace mio::detail {
+
+template <>
+struct address_traits<net::unix_address> {
+    /// getsockname (local) or getpeername (peer) as a unix_address.
+    static result<net::unix_address> local(sys::handle h) noexcept { return name(h, false); }
+    static result<net::unix_address> peer(sys::handle h) noexcept { return name(h, true); }
+
+    /// What the OS filled into `r` as a unix_address (never reading past it).
+    static result<net::unix_address> from_raw(const sys::raw_sockaddr& r) noexcept {
+        auto len = r.len;
+        if (len > sizeof(net::unix_address::native_type)) len = sizeof(net::unix_address::native_type);
+        return net::unix_address::from_native(r.get(), len);
+    }
+
+private:
+    static result<net::unix_address> name(sys::handle h, bool peer) noexcept {
+        sys::raw_sockaddr r;
+        if (auto ok = peer ? sys::peer_name(h, r) : sys::local_name(h, r); !ok) return ok.error();
+        return from_raw(r);
+    }
+};
+
+}  // namespace mio::detail
 
 namespace mio::detail::unix_sock {
 
 // The helpers unix_listener, unix_stream and unix_datagram share.
 
 /// A new AF_UNIX socket of `type`, bound to `addr` when given.
-inline result<int> open_bound(int type, const net::unix_address* addr) noexcept {
-    auto fd = sock::open(AF_UNIX, type);
-    if (!fd) return fd.error();
-    if (addr != nullptr && ::bind(*fd, addr->native_ptr(), addr->native_size()) < 0) {
-        auto e = last_error();
-        sys::close(*fd);
-        return e;
+inline result<sys::handle> open_bound(sys::socket_type type, const net::unix_address* addr) noexcept {
+    auto h = sys::open_socket(sys::address_family::local, type);
+    if (!h) return h.error();
+    if (addr != nullptr) {
+        if (auto r = sys::bind(*h, addr->native_ptr(), addr->native_size()); !r) {
+            sys::close(*h);
+            return r.error();
+        }
     }
-    return *fd;
-}
-
-/// connect(2); EINPROGRESS counts as success (the socket turns writable once connected).
-inline result<void> connect(int fd, const net::unix_address& addr) noexcept {
-    // Not retried on EINTR: a second connect would report EALREADY (and a non-blocking
-    // connect does not sleep, so a signal cannot interrupt it in practice).
-    if (::connect(fd, addr.native_ptr(), addr.native_size()) < 0 && errno != EINPROGRESS) return last_error();
-    return {};
-}
-
-/// getsockname (local) or getpeername (peer) as a unix_address.
-inline result<net::unix_address> name(int fd, bool peer) noexcept {
-    sockaddr_un sa{};
-    socklen_t len = sizeof sa;
-    auto* p = reinterpret_cast<sockaddr*>(&sa);
-    if ((peer ? ::getpeername(fd, p, &len) : ::getsockname(fd, p, &len)) < 0) return last_error();
-    if (len > sizeof sa) len = sizeof sa;  // truncated by the OS: never read past our buffer
-    return net::unix_address::from_native(sa, len);
-}
-
-/// socketpair(2), both ends non-blocking and close-on-exec.
-inline result<std::pair<int, int>> pair(int type) noexcept {
-    int fds[2];
-    if (::socketpair(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0) return last_error();
-    return std::pair<int, int>(fds[0], fds[1]);
+    return *h;
 }
 
 }  // namespace mio::detail::unix_sock

@@ -1,15 +1,15 @@
 // mio::net::unix_datagram: a non-blocking Unix-domain datagram socket (mio's UnixDatagram).
 #pragma once
 
-#include <mio/detail/io_fd.hpp>
-#include <mio/detail/socket_ops.hpp>
+#include <mio/detail/source_base.hpp>
+#include <mio/detail/sys.hpp>
+#include <mio/net/shutdown_how.hpp>
 #include <mio/net/unix_address.hpp>
 #include <mio/result.hpp>
 
 #include <cstddef>
 #include <span>
 #include <string_view>
-#include <sys/socket.h>
 #include <utility>
 
 namespace mio::net {
@@ -18,7 +18,7 @@ namespace mio::net {
 /// readable and/or writable. Datagrams keep their boundaries and are never reordered.
 /// Non-blocking and close-on-exec from birth; movable, not copyable; closed on destruction
 /// (a bound socket file is not unlinked: the application removes it). Never raises SIGPIPE.
-class unix_datagram {
+class unix_datagram : public detail::socket_base<unix_address> {
 public:
     /// A socket bound to the socket file at `path`. Errors: address_in_use when a file is
     /// there, filename_too_long / invalid_argument for a path from_path refuses.
@@ -35,13 +35,13 @@ public:
 
     /// Two unnamed sockets connected to each other (socketpair). Errors: EMFILE, ENFILE.
     static result<std::pair<unix_datagram, unix_datagram>> pair() noexcept {
-        auto p = detail::unix_sock::pair(SOCK_DGRAM);
+        auto p = detail::sys::socket_pair(detail::sys::socket_type::datagram);
         if (!p) return p.error();
         return std::pair<unix_datagram, unix_datagram>(unix_datagram(p->first), unix_datagram(p->second));
     }
 
     /// Adopts `fd`, an AF_UNIX datagram socket; the caller has made it non-blocking.
-    static unix_datagram from_native(int fd) noexcept { return unix_datagram(fd); }
+    static unix_datagram from_native(source_handle h) noexcept { return unix_datagram(h); }
 
     /// Sets the default peer for send/recv; datagrams from others are then dropped.
     /// Errors: ENOENT when nothing is at `path`, connection_refused when nobody has it bound.
@@ -50,28 +50,30 @@ public:
         if (!a) return a.error();
         return connect(*a);
     }
-    result<void> connect(const unix_address& addr) noexcept { return detail::unix_sock::connect(io_.get(), addr); }
+    result<void> connect(const unix_address& addr) noexcept {
+        return detail::sys::connect(io_.get(), addr.native_ptr(), addr.native_size());
+    }
 
     /// Sends one datagram to the connected peer. Errors: would_block when the peer's queue
     /// is full, ENOTCONN when not connected, ECONNREFUSED when the peer is gone, EMSGSIZE.
     result<std::size_t> send(std::span<const std::byte> buf) noexcept {
-        return detail::sock::send(io_, buf.data(), buf.size());
+        return io_.send(buf.data(), buf.size());
     }
     result<std::size_t> send(std::span<const char> buf) noexcept {
-        return detail::sock::send(io_, buf.data(), buf.size());
+        return io_.send(buf.data(), buf.size());
     }
 
     /// Receives one datagram; a datagram longer than `buf` is cut (the rest is lost).
     /// Errors: would_block when none is queued.
-    result<std::size_t> recv(std::span<std::byte> buf) noexcept { return detail::sock::recv(io_, buf.data(), buf.size()); }
-    result<std::size_t> recv(std::span<char> buf) noexcept { return detail::sock::recv(io_, buf.data(), buf.size()); }
+    result<std::size_t> recv(std::span<std::byte> buf) noexcept { return io_.recv(buf.data(), buf.size(), false); }
+    result<std::size_t> recv(std::span<char> buf) noexcept { return io_.recv(buf.data(), buf.size(), false); }
 
     /// Like recv, but leaves the datagram queued (MSG_PEEK).
     result<std::size_t> peek(std::span<std::byte> buf) noexcept {
-        return detail::sock::recv(io_, buf.data(), buf.size(), MSG_PEEK);
+        return io_.recv(buf.data(), buf.size(), true);
     }
     result<std::size_t> peek(std::span<char> buf) noexcept {
-        return detail::sock::recv(io_, buf.data(), buf.size(), MSG_PEEK);
+        return io_.recv(buf.data(), buf.size(), true);
     }
 
     /// Sends one datagram to `to`. Errors: ENOENT when nothing is at the path,
@@ -97,63 +99,50 @@ public:
     /// Receives one datagram and the sender's address (unnamed when the sender is unbound).
     /// Errors: would_block when none is queued.
     result<std::pair<std::size_t, unix_address>> recv_from(std::span<std::byte> buf) noexcept {
-        return recv_from_raw(buf.data(), buf.size(), 0);
+        return recv_from_raw(buf.data(), buf.size(), false);
     }
     result<std::pair<std::size_t, unix_address>> recv_from(std::span<char> buf) noexcept {
-        return recv_from_raw(buf.data(), buf.size(), 0);
+        return recv_from_raw(buf.data(), buf.size(), false);
     }
     /// Like recv_from, but leaves the datagram queued (MSG_PEEK).
     result<std::pair<std::size_t, unix_address>> peek_from(std::span<std::byte> buf) noexcept {
-        return recv_from_raw(buf.data(), buf.size(), MSG_PEEK);
+        return recv_from_raw(buf.data(), buf.size(), true);
     }
     result<std::pair<std::size_t, unix_address>> peek_from(std::span<char> buf) noexcept {
-        return recv_from_raw(buf.data(), buf.size(), MSG_PEEK);
+        return recv_from_raw(buf.data(), buf.size(), true);
     }
 
     /// Shuts down receiving, sending or both (further sends fail with EPIPE; a blocked
     /// reader sees read-closed). Errors: ENOTCONN on some systems when not connected.
-    result<void> shutdown(shutdown_how how) noexcept { return detail::sock::shutdown(io_.get(), how); }
+    result<void> shutdown(shutdown_how how) noexcept { return detail::sys::shutdown(io_.get(), how); }
 
-    /// The address it is bound to (unnamed when unbound).
-    result<unix_address> local_addr() const noexcept { return detail::unix_sock::name(io_.get(), false); }
     /// The connected peer's address. Errors: ENOTCONN when not connected.
-    result<unix_address> peer_addr() const noexcept { return detail::unix_sock::name(io_.get(), true); }
+    result<unix_address> peer_addr() const noexcept { return peer_address(); }
 
-    /// The pending socket error (SO_ERROR), clearing it; a falsy error_code when none.
-    result<std::error_code> take_error() const noexcept { return detail::sock::take_error(io_.get()); }
 
-    /// Borrows the fd.
-    int native_handle() const noexcept { return io_.get(); }
-    /// Gives the fd up, unclosed (and still registered where it was).
-    int release() noexcept { return io_.release(); }
-    /// Registration bookkeeping (used by basic_registry).
-    io_source_state& io_state() noexcept { return io_.state(); }
 
 private:
-    explicit unix_datagram(int fd) noexcept : io_(fd) {}
+    explicit unix_datagram(source_handle h) noexcept : socket_base(h) {}
 
     static result<unix_datagram> open(const unix_address* addr) noexcept {
-        auto fd = detail::unix_sock::open_bound(SOCK_DGRAM, addr);
+        auto fd = detail::unix_sock::open_bound(detail::sys::socket_type::datagram, addr);
         if (!fd) return fd.error();
         return unix_datagram(*fd);
     }
 
     result<std::size_t> send_to_raw(const void* data, std::size_t len, const unix_address& to) noexcept {
-        return io_.io([&] { return ::sendto(io_.get(), data, len, MSG_NOSIGNAL, to.native_ptr(), to.native_size()); });
+        return io_.done(detail::sys::send_to(io_.get(), data, len, to.native_ptr(), to.native_size()));
     }
 
-    result<std::pair<std::size_t, unix_address>> recv_from_raw(void* data, std::size_t len, int flags) noexcept {
-        sockaddr_un sa{};
-        socklen_t sa_len = sizeof sa;
-        auto n = io_.io([&] { return ::recvfrom(io_.get(), data, len, flags, reinterpret_cast<sockaddr*>(&sa), &sa_len); });
+    result<std::pair<std::size_t, unix_address>> recv_from_raw(void* data, std::size_t len, bool peek) noexcept {
+        detail::sys::raw_sockaddr sa;
+        auto n = io_.done(detail::sys::recv_from(io_.get(), data, len, peek, sa));
         if (!n) return n.error();
-        if (sa_len > sizeof sa) sa_len = sizeof sa;  // truncated by the OS: never read past our buffer
-        auto from = unix_address::from_native(sa, sa_len);
+        auto from = detail::address_traits<unix_address>::from_raw(sa);
         if (!from) return from.error();
         return std::pair<std::size_t, unix_address>(*n, *from);
     }
 
-    detail::io_fd io_;
 };
 
 }  // namespace mio::net

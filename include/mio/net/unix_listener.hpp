@@ -1,14 +1,14 @@
 // mio::net::unix_listener: a non-blocking Unix-domain listening socket (mio's UnixListener).
 #pragma once
 
-#include <mio/detail/io_fd.hpp>
-#include <mio/detail/socket_ops.hpp>
+#include <mio/detail/source_base.hpp>
+#include <mio/detail/sys.hpp>
+#include <mio/net/shutdown_how.hpp>
 #include <mio/net/unix_address.hpp>
 #include <mio/net/unix_stream.hpp>
 #include <mio/result.hpp>
 
 #include <string_view>
-#include <sys/socket.h>
 #include <utility>
 
 namespace mio::net {
@@ -17,68 +17,54 @@ namespace mio::net {
 /// a readable event means connections wait, so accept() until would_block.
 /// Non-blocking and close-on-exec from birth; movable, not copyable; closed on destruction.
 /// Like mio and Rust's std it does not unlink its socket file: the application removes it.
-class unix_listener {
+class unix_listener : public detail::socket_base<unix_address> {
 public:
-    /// Backlog passed to listen(2) (the kernel caps it at net.core.somaxconn).
-    static constexpr int backlog = 1024;
+    /// The listen(2) backlog bind() uses by default, as mio 1.1 and Rust's std: as many as the
+    /// OS allows (SOMAXCONN; -1 where listen(2) takes it, capped by net.core.somaxconn on Linux).
+    static constexpr int default_backlog = detail::sys::max_backlog;
 
-    /// Binds a socket file at `path` and listens. Errors: address_in_use (EADDRINUSE) when a
-    /// file already exists at `path`, ENOENT/EACCES for the directory, filename_too_long and
-    /// invalid_argument for a path unix_address::from_path refuses.
-    static result<unix_listener> bind(std::string_view path) noexcept {
+    /// Binds a socket file at `path` and listens with `backlog` pending connections at most.
+    /// Errors: address_in_use (EADDRINUSE) when a file already exists at `path`,
+    /// ENOENT/EACCES for the directory, filename_too_long and invalid_argument for a path
+    /// unix_address::from_path refuses.
+    static result<unix_listener> bind(std::string_view path, int backlog = default_backlog) noexcept {
         auto a = unix_address::from_path(path);
         if (!a) return a.error();
-        return bind(*a);
+        return bind(*a, backlog);
     }
     /// Binds to `addr` (a path or an abstract name) and listens. Errors as above; an abstract
     /// name already bound gives address_in_use.
-    static result<unix_listener> bind(const unix_address& addr) noexcept {
-        auto fd = detail::unix_sock::open_bound(SOCK_STREAM, &addr);
-        if (!fd) return fd.error();
-        unix_listener l(*fd);
-        if (::listen(*fd, backlog) < 0) return last_error();
+    static result<unix_listener> bind(const unix_address& addr, int backlog = default_backlog) noexcept {
+        auto h = detail::unix_sock::open_bound(detail::sys::socket_type::stream, &addr);
+        if (!h) return h.error();
+        unix_listener l(*h);
+        if (auto r = detail::sys::listen(*h, backlog); !r) return r.error();
         return l;
     }
 
     /// Adopts `fd`, a listening AF_UNIX socket; the caller has made it non-blocking.
-    static unix_listener from_native(int fd) noexcept { return unix_listener(fd); }
+    static unix_listener from_native(source_handle h) noexcept { return unix_listener(h); }
 
-    /// Accepts one connection: the new stream (non-blocking, close-on-exec: accept4) and the
+    /// Accepts one connection: the new stream (non-blocking, close-on-exec) and the
     /// peer's address (usually unnamed). Errors: would_block when no connection waits (the
     /// source is re-armed); EMFILE/ENFILE when out of descriptors (the connection stays
     /// queued and the listener keeps working); ECONNABORTED.
     result<std::pair<unix_stream, unix_address>> accept() noexcept {
-        sockaddr_un sa{};
-        socklen_t len = sizeof sa;
-        auto fd = io_.io([&] {
-            return static_cast<ssize_t>(
-                ::accept4(io_.get(), reinterpret_cast<sockaddr*>(&sa), &len, SOCK_NONBLOCK | SOCK_CLOEXEC));
-        });
-        if (!fd) return fd.error();
-        unix_stream s(static_cast<int>(*fd));
-        if (len > sizeof sa) len = sizeof sa;  // truncated by the OS: never read past our buffer
-        auto peer = unix_address::from_native(sa, len);
+        detail::sys::raw_sockaddr sa;
+        auto h = io_.done(detail::sys::accept(io_.get(), sa));
+        if (!h) return h.error();
+        unix_stream s(*h);
+        auto peer = detail::address_traits<unix_address>::from_raw(sa);
         if (!peer) return peer.error();
         return std::pair<unix_stream, unix_address>(std::move(s), *peer);
     }
 
-    /// The address it is bound to.
-    result<unix_address> local_addr() const noexcept { return detail::unix_sock::name(io_.get(), false); }
 
-    /// The pending socket error (SO_ERROR), clearing it; a falsy error_code when none.
-    result<std::error_code> take_error() const noexcept { return detail::sock::take_error(io_.get()); }
 
-    /// Borrows the fd.
-    int native_handle() const noexcept { return io_.get(); }
-    /// Gives the fd up, unclosed (and still registered where it was).
-    int release() noexcept { return io_.release(); }
-    /// Registration bookkeeping (used by basic_registry).
-    io_source_state& io_state() noexcept { return io_.state(); }
 
 private:
-    explicit unix_listener(int fd) noexcept : io_(fd) {}
+    explicit unix_listener(source_handle h) noexcept : socket_base(h) {}
 
-    detail::io_fd io_;
 };
 
 }  // namespace mio::net

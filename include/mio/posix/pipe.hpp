@@ -1,31 +1,24 @@
 // mio::posix::pipe(): a non-blocking, close-on-exec unidirectional pipe (mio's unix::pipe).
 #pragma once
 
-#include <mio/detail/io_fd.hpp>
+#include <mio/detail/source_base.hpp>
+#include <mio/detail/sys.hpp>
 #include <mio/result.hpp>
 
 #include <cstddef>
-#include <fcntl.h>
 #include <span>
-#include <unistd.h>
 #include <utility>
 
 namespace mio::detail {
-// What both ends of a pipe are: an owned, registrable fd.
-class pipe_end {
+// What both ends of a pipe are: an owned, registrable fd (native_handle, release, io_state,
+// try_io from source_base) that can be made blocking.
+class pipe_end : public source_base {
 public:
     /// Makes the fd blocking (false) or non-blocking (true).
     result<void> set_nonblocking(bool on) noexcept { return sys::set_nonblocking(io_.get(), on); }
-    /// The fd, borrowed.
-    int native_handle() const noexcept { return io_.get(); }
-    /// Gives the fd up without closing it.
-    int release() noexcept { return io_.release(); }
-    /// Registration bookkeeping (see io_source_state).
-    io_source_state& io_state() noexcept { return io_.state(); }
 
 protected:
-    explicit pipe_end(int fd) noexcept : io_(fd) {}
-    io_fd io_;
+    using source_base::source_base;
 };
 }  // namespace mio::detail
 
@@ -40,7 +33,7 @@ result<std::pair<pipe_sender, pipe_receiver>> pipe() noexcept;
 class pipe_sender : public detail::pipe_end {
 public:
     /// Adopts `fd`; the caller has made it non-blocking.
-    static pipe_sender from_native(int fd) noexcept { return pipe_sender(fd); }
+    static pipe_sender from_native(source_handle h) noexcept { return pipe_sender(h); }
 
     /// Writes some of `buf`. Errors: would_block when the pipe is full, EPIPE when closed.
     result<std::size_t> write(std::span<const std::byte> buf) noexcept { return io_.write(buf.data(), buf.size()); }
@@ -50,7 +43,7 @@ public:
 
 private:
     friend result<std::pair<pipe_sender, pipe_receiver>> pipe() noexcept;
-    explicit pipe_sender(int fd) noexcept : pipe_end(fd) {}
+    explicit pipe_sender(source_handle h) noexcept : pipe_end(h) {}
 };
 
 /// The reading end of a pipe. A source (register it readable). read returns 0 once every
@@ -58,7 +51,7 @@ private:
 class pipe_receiver : public detail::pipe_end {
 public:
     /// Adopts `fd`; the caller has made it non-blocking.
-    static pipe_receiver from_native(int fd) noexcept { return pipe_receiver(fd); }
+    static pipe_receiver from_native(source_handle h) noexcept { return pipe_receiver(h); }
 
     /// Reads into `buf`. Errors: would_block when the pipe is empty.
     result<std::size_t> read(std::span<std::byte> buf) noexcept { return io_.read(buf.data(), buf.size()); }
@@ -68,14 +61,15 @@ public:
 
 private:
     friend result<std::pair<pipe_sender, pipe_receiver>> pipe() noexcept;
-    explicit pipe_receiver(int fd) noexcept : pipe_end(fd) {}
+    explicit pipe_receiver(source_handle h) noexcept : pipe_end(h) {}
 };
 
-/// A new pipe, both ends non-blocking and close-on-exec. Errors: EMFILE, ENFILE.
+/// A new pipe, both ends non-blocking and close-on-exec (pipe2, or pipe then fcntl where the
+/// OS lacks pipe2 or MIO_FORCE_POSIX_FALLBACKS is defined). Errors: EMFILE, ENFILE.
 inline result<std::pair<pipe_sender, pipe_receiver>> pipe() noexcept {
-    int fds[2];
-    if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) return last_error();
-    return std::pair<pipe_sender, pipe_receiver>(pipe_sender(fds[1]), pipe_receiver(fds[0]));
+    auto p = detail::sys::pipe();
+    if (!p) return p.error();
+    return std::pair<pipe_sender, pipe_receiver>(pipe_sender(p->second), pipe_receiver(p->first));
 }
 
 }  // namespace mio::posix

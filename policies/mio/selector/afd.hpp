@@ -236,11 +236,11 @@ public:
         if (it != socks_.end()) forget(it);
     }
 
-    static void rearm_hook(void* self, int handle) noexcept {
-        static_cast<afd_shared*>(self)->rearm(static_cast<SOCKET>(static_cast<unsigned>(handle)));
+    static void rearm_hook(void* self, SOCKET handle, std::uintptr_t&) noexcept {
+        static_cast<afd_shared*>(self)->rearm(handle);
     }
-    static void forget_hook(void* self, int handle) noexcept {
-        static_cast<afd_shared*>(self)->forget(static_cast<SOCKET>(static_cast<unsigned>(handle)));
+    static void forget_hook(void* self, SOCKET handle, std::uintptr_t&) noexcept {
+        static_cast<afd_shared*>(self)->forget(handle);
     }
 
     /// Posts a wake-up packet unless one is already queued (wakes coalesce).
@@ -509,7 +509,7 @@ public:
     }
 
     /// Posts a coalescing wake-up packet with token `t` (used by iocp_waker).
-    result<void> post_wake(token t) noexcept {
+    result<void> post_wake(token t) const noexcept {
         if (!shared_) return std::errc::bad_file_descriptor;
         return shared_->wake(t.value);
     }

@@ -17,6 +17,7 @@
 
 #include <mio/detail/config.hpp>
 #include <mio/detail/fd.hpp>
+#include <mio/detail/sys.hpp>
 #include <mio/interest.hpp>
 #include <mio/result.hpp>
 #include <mio/token.hpp>
@@ -30,12 +31,6 @@
 #include <span>
 #include <sys/epoll.h>
 #include <time.h>
-
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
-#  define MIO_HAS_EPOLL_PWAIT2 1
-#else
-#  define MIO_HAS_EPOLL_PWAIT2 0
-#endif
 
 namespace mio {
 
@@ -58,7 +53,7 @@ public:
     /// Errors: EMFILE, ENFILE, ENOMEM from epoll_create1.
     static result<epoll_selector> create() noexcept {
         int fd = ::epoll_create1(EPOLL_CLOEXEC);
-        if (fd < 0) return last_error();
+        if (fd < 0) return detail::sys::last_error();
         return epoll_selector(fd);
     }
 
@@ -88,7 +83,7 @@ public:
         // poll costs one branch and the store of the size: as cheap as epoll_wait allows.
         if (n == 0) return std::size_t{0};
         if (n < 0) [[unlikely]]
-            return last_error();
+            return detail::sys::last_error();
         return static_cast<std::size_t>(n);
     }
 
@@ -149,7 +144,7 @@ private:
         return static_cast<int>((ns + ns_per_ms - 1) / ns_per_ms);
     }
 
-    detail::owned_fd ep_;
+    detail::owned_handle ep_;
 };
 
 }  // namespace mio

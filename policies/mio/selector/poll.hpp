@@ -19,7 +19,7 @@
 //   readable     POLLIN or POLLPRI
 //   writable     POLLOUT
 //   error        POLLERR or POLLNVAL (the fd was closed while registered)
-//   read_closed  POLLHUP, or POLLIN with POLLRDHUP
+//   read_closed  POLLHUP or POLLRDHUP
 //   write_closed POLLHUP, or POLLOUT with POLLERR, or POLLERR alone
 //   priority     POLLPRI
 //
@@ -39,6 +39,7 @@
 
 #include <mio/detail/config.hpp>
 #include <mio/detail/fd.hpp>
+#include <mio/detail/sys.hpp>
 #include <mio/interest.hpp>
 #include <mio/io_source_state.hpp>
 #include <mio/result.hpp>
@@ -49,25 +50,13 @@
 #include <climits>
 #include <cstddef>
 #include <cstdint>
-#include <fcntl.h>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <poll.h>
 #include <span>
 #include <time.h>
-#include <unistd.h>
 #include <vector>
-
-#if MIO_OS_LINUX
-#  include <sys/eventfd.h>
-#endif
-
-#if MIO_OS_LINUX || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || defined(__DragonFly__)
-#  define MIO_HAS_PPOLL 1
-#else
-#  define MIO_HAS_PPOLL 0
-#endif
 
 namespace mio {
 
@@ -99,53 +88,6 @@ inline short to_poll_events(interest i) noexcept {
 // until re-armed, or a hung-up socket would be reported on every poll.
 inline constexpr short poll_always = POLLHUP | POLLERR | POLLNVAL;
 
-// Wakes a poll(2) blocked in another thread: an eventfd on Linux, a self-pipe elsewhere.
-class poll_notifier {
-public:
-    static result<poll_notifier> open() noexcept {
-#if MIO_OS_LINUX
-        int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (fd < 0) return last_error();
-        return poll_notifier(fd, -1);
-#else
-        int fds[2];
-        if (::pipe(fds) < 0) return last_error();
-        poll_notifier n(fds[0], fds[1]);
-        for (int fd : fds) {
-            if (::fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || ::fcntl(fd, F_SETFL, O_NONBLOCK) < 0) return last_error();
-        }
-        return n;
-#endif
-    }
-
-    int read_fd() const noexcept { return rx_.get(); }
-
-    void signal() noexcept {
-#if MIO_OS_LINUX
-        std::uint64_t one = 1;
-        (void)::write(rx_.get(), &one, sizeof one);
-#else
-        char b = 1;
-        (void)::write(tx_.get(), &b, 1);  // a full pipe is readable anyway
-#endif
-    }
-
-    void drain() noexcept {
-#if MIO_OS_LINUX
-        std::uint64_t count;
-        (void)::read(rx_.get(), &count, sizeof count);
-#else
-        char buf[64];
-        while (::read(rx_.get(), buf, sizeof buf) > 0) {
-        }
-#endif
-    }
-
-private:
-    poll_notifier(int rx, int tx) noexcept : rx_(rx), tx_(tx) {}
-    owned_fd rx_, tx_;
-};
-
 // One registered fd.
 struct poll_registration {
     int fd;
@@ -159,10 +101,10 @@ struct poll_registration {
 // The interest set shared by a poll_selector and its clones.
 class poll_shared {
 public:
-    explicit poll_shared(poll_notifier n) noexcept : notify_(std::move(n)) {}
+    explicit poll_shared(sys::notifier n) noexcept : notify_(std::move(n)) {}
 
     result<void> add(int fd, token t, interest i) {
-        if (fd < 0 || ::fcntl(fd, F_GETFD) < 0) return make_errno_error(EBADF);
+        if (!sys::is_open(fd)) return std::errc::bad_file_descriptor;
         std::lock_guard lock(mutex_);
         if (find(fd) != nullptr) return std::errc::file_exists;
         auto at = static_cast<std::size_t>(fd);
@@ -175,7 +117,7 @@ public:
     }
 
     result<void> modify(int fd, token t, interest i) noexcept {
-        if (fd < 0 || ::fcntl(fd, F_GETFD) < 0) return make_errno_error(EBADF);
+        if (!sys::is_open(fd)) return std::errc::bad_file_descriptor;
         std::lock_guard lock(mutex_);
         auto* r = find(fd);
         if (r == nullptr) return std::errc::no_such_file_or_directory;
@@ -191,7 +133,7 @@ public:
     result<void> remove(int fd) noexcept {
         std::lock_guard lock(mutex_);
         if (!erase(fd)) {
-            if (fd < 0 || ::fcntl(fd, F_GETFD) < 0) return make_errno_error(EBADF);
+            if (!sys::is_open(fd)) return std::errc::bad_file_descriptor;
             return std::errc::no_such_file_or_directory;
         }
         return {};
@@ -211,8 +153,8 @@ public:
         (void)erase(fd);
     }
 
-    static void rearm_hook(void* self, int fd) noexcept { static_cast<poll_shared*>(self)->rearm(fd); }
-    static void forget_hook(void* self, int fd) noexcept { static_cast<poll_shared*>(self)->forget(fd); }
+    static void rearm_hook(void* self, int fd, std::uintptr_t&) noexcept { static_cast<poll_shared*>(self)->rearm(fd); }
+    static void forget_hook(void* self, int fd, std::uintptr_t&) noexcept { static_cast<poll_shared*>(self)->forget(fd); }
 
     // Called by select(), which owns `fds` and `ids` (its private copy of the set).
     // Everything below runs with the mutex held by the caller.
@@ -229,7 +171,7 @@ public:
             // clear() keeps the capacity: no allocation once the set has stopped growing.
             fds.clear();
             ids.clear();
-            fds.push_back({notify_.read_fd(), POLLIN, 0});
+            fds.push_back({notify_.read_handle(), POLLIN, 0});
             ids.push_back(0);
             for (const auto& r : regs_) {
                 if (r.quiet) continue;
@@ -302,13 +244,13 @@ private:
     void changed() noexcept {
         ++version_;
         if (pollers_ > 0 && !notified_) {
-            notify_.signal();
+            (void)notify_.signal();
             notified_ = true;
         }
     }
 
     std::mutex mutex_;
-    poll_notifier notify_;
+    sys::notifier notify_;
     std::vector<poll_registration> regs_;
     std::vector<std::size_t> slot_of_fd_;  // fd -> index + 1 in regs_, 0 when not registered
     std::uint64_t next_id_ = 1;
@@ -336,32 +278,34 @@ public:
 
     /// Errors: EMFILE, ENFILE (the internal notify fd), ENOMEM.
     static result<poll_selector> create() {
-        auto n = detail::poll_notifier::open();
+        // An eventfd where the OS has one (one fd), a self-pipe elsewhere, as mio's notify pipe.
+        auto n = detail::sys::notifier::open(MIO_HAS_EVENTFD ? detail::sys::notifier::kind::eventfd
+                                                             : detail::sys::notifier::kind::pipe);
         if (!n) return n.error();
         return poll_selector(std::make_shared<detail::poll_shared>(std::move(*n)));
     }
 
     /// A second handle on the same interest set (for registry clones and wakers).
     result<poll_selector> try_clone() const {
-        if (!shared_) return make_errno_error(EBADF);
+        if (!shared_) return std::errc::bad_file_descriptor;
         return poll_selector(shared_);
     }
 
     /// Registers `fd`, armed for `i`. Errors: EBADF (not an open fd), EEXIST (already
     /// registered). Unlike epoll, regular files are accepted (poll(2) reports them ready).
     result<void> add(int fd, token t, interest i) {
-        if (!shared_) return make_errno_error(EBADF);
+        if (!shared_) return std::errc::bad_file_descriptor;
         return shared_->add(fd, t, i);
     }
     /// Changes token and interest and re-arms. Errors: EBADF (not an open fd), ENOENT (not registered).
     result<void> modify(int fd, token t, interest i) noexcept {
-        if (!shared_) return make_errno_error(EBADF);
+        if (!shared_) return std::errc::bad_file_descriptor;
         return shared_->modify(fd, t, i);
     }
     /// No event for `fd` is returned by a select that starts after this returned.
     /// Errors: ENOENT (not registered), EBADF (not registered and not an open fd).
     result<void> remove(int fd) noexcept {
-        if (!shared_) return make_errno_error(EBADF);
+        if (!shared_) return std::errc::bad_file_descriptor;
         return shared_->remove(fd);
     }
 
@@ -382,7 +326,7 @@ public:
     /// RLIMIT_NOFILE), ENOMEM. Allocates nothing once the interest set has stopped growing;
     /// while it grows, its private copy of the set may grow too (std::bad_alloc on exhaustion).
     result<std::size_t> select(std::span<poll_event> out, std::optional<std::chrono::nanoseconds> timeout) {
-        if (!shared_) return make_errno_error(EBADF);
+        if (!shared_) return std::errc::bad_file_descriptor;
         using clock = std::chrono::steady_clock;
         std::optional<std::chrono::nanoseconds> left = timeout;
         if (left && left->count() < 0) left = std::chrono::nanoseconds::zero();
@@ -402,7 +346,7 @@ public:
                 got = shared_->end_poll(fds_, ids_, out, cursor_);
             }
             if (n < 0) [[unlikely]]
-                return make_errno_error(err);
+                return detail::sys::make_error(err);
             if (got > 0 || n == 0) return got;
             // Woken by a change (or only by readiness that was removed meanwhile): poll the
             // new set with what is left of the timeout.
@@ -422,7 +366,9 @@ public:
     static bool is_read_closed(const poll_event& e) noexcept {
         if (e.revents & POLLHUP) return true;
 #ifdef POLLRDHUP
-        return (e.revents & POLLIN) != 0 && (e.revents & POLLRDHUP) != 0;
+        // POLLRDHUP alone counts (mio's poll.rs): the peer shut its writing half even when the
+        // readable half of the edge was already reported and is not polled for now.
+        return (e.revents & POLLRDHUP) != 0;
 #else
         return false;
 #endif

@@ -45,7 +45,7 @@ struct fake_waker {
         ~bind() { detach(); }
 
         /// Queues the wake. Errors: the one armed by fail_next(fake_operation::wake).
-        result<void> wake() noexcept {
+        result<void> wake() const noexcept {
             if (!s_) [[unlikely]]
                 return std::errc::bad_file_descriptor;  // moved-from
             return s_->wake();
@@ -58,7 +58,7 @@ struct fake_waker {
             s_.reset();
         }
 
-        std::optional<S> s_;
+        mutable std::optional<S> s_;  // wake() is const (thread-safe); the fake locks inside
     };
 };
 

@@ -28,7 +28,7 @@ struct iocp_waker {
         }
 
         /// Posts the wake-up packet unless one is already pending. Errors: the port's (Win32).
-        result<void> wake() noexcept { return selector_.post_wake(token_); }
+        result<void> wake() const noexcept { return selector_.post_wake(token_); }
 
     private:
         bind(Selector s, token t) noexcept : selector_(std::move(s)), token_(t) {}
