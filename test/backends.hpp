@@ -4,12 +4,20 @@
 #pragma once
 
 #include <mio/basic_poll.hpp>
-#include <mio/selector/epoll.hpp>
-#include <mio/selector/poll.hpp>
 #include <mio/storage/dynamic.hpp>
 #include <mio/storage/fixed.hpp>
-#include <mio/waker/eventfd.hpp>
-#include <mio/waker/pipe.hpp>
+#if defined(_WIN32)
+#  include <mio/net/tcp_listener.hpp>
+#  include <mio/net/tcp_stream.hpp>
+#  include <mio/selector/afd.hpp>
+#  include <mio/waker/iocp.hpp>
+#else
+#  include <mio/posix/pipe.hpp>
+#  include <mio/selector/epoll.hpp>
+#  include <mio/selector/poll.hpp>
+#  include <mio/waker/eventfd.hpp>
+#  include <mio/waker/pipe.hpp>
+#endif
 
 #include "fd_count.hpp"
 
@@ -35,11 +43,37 @@ struct backend {
     }
 };
 
+#if defined(_WIN32)
+using all_backends = ::testing::Types<backend<mio::afd_selector, mio::fixed_storage<64>, mio::iocp_waker>,
+                                      backend<mio::afd_selector, mio::dynamic_storage, mio::iocp_waker>>;
+#else
 using all_backends = ::testing::Types<
     backend<mio::epoll_selector, mio::fixed_storage<64>, mio::eventfd_waker>,
     backend<mio::epoll_selector, mio::dynamic_storage, mio::pipe_waker>,
     backend<mio::poll_selector, mio::fixed_storage<64>, mio::eventfd_waker>,
     backend<mio::poll_selector, mio::dynamic_storage, mio::pipe_waker>>;
+#endif
+
+/// A one-way byte channel whose reading end is a source every backend here polls:
+/// {writer, reader}. A pipe on POSIX; a loopback TCP connection on Windows (no pipes there).
+inline auto byte_channel() {
+#if defined(_WIN32)
+    auto l = mio::net::tcp_listener::bind(*mio::net::socket_address::parse("127.0.0.1:0"));
+    EXPECT_TRUE(l);
+    auto tx = mio::net::tcp_stream::connect(*l->local_addr());
+    EXPECT_TRUE(tx);
+    for (int i = 0; i < 1000; ++i) {
+        if (auto a = l->accept()) return std::make_optional(std::make_pair(std::move(*tx), std::move(a->first)));
+        ::Sleep(1);
+    }
+    ADD_FAILURE() << "no connection to accept";
+    return std::optional<std::pair<mio::net::tcp_stream, mio::net::tcp_stream>>{};
+#else
+    auto p = mio::posix::pipe();
+    EXPECT_TRUE(p);
+    return p ? std::make_optional(std::move(*p)) : std::nullopt;
+#endif
+}
 
 /// Base of the typed suites: a poll and events for backend B, and the check every test makes:
 /// as many fds open after the test as before it.
@@ -65,12 +99,17 @@ protected:
 
 // Readable names for the typed suites ("epoll_fixed_eventfd"). Name every new policy here.
 template <class T> constexpr const char* name_of = "unnamed";
-template <> constexpr const char* name_of<mio::epoll_selector> = "epoll";
-template <> constexpr const char* name_of<mio::poll_selector> = "poll";
 template <std::size_t N> constexpr const char* name_of<mio::fixed_storage<N>> = "fixed";
 template <> constexpr const char* name_of<mio::dynamic_storage> = "dynamic";
+#if defined(_WIN32)
+template <> constexpr const char* name_of<mio::afd_selector> = "afd";
+template <> constexpr const char* name_of<mio::iocp_waker> = "iocp";
+#else
+template <> constexpr const char* name_of<mio::epoll_selector> = "epoll";
+template <> constexpr const char* name_of<mio::poll_selector> = "poll";
 template <> constexpr const char* name_of<mio::eventfd_waker> = "eventfd";
 template <> constexpr const char* name_of<mio::pipe_waker> = "pipe";
+#endif
 
 template <class Selector, class Storage, class Waker>
 std::string backend_name(const backend<Selector, Storage, Waker>*) {
