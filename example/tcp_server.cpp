@@ -12,6 +12,8 @@
 // What it shows: edge-triggered readiness (read and write until would_block), partial writes
 // (a per-connection backlog of bytes not yet echoed), backpressure (a client that does not
 // read its echo is not read from either), clients that close, and a waker to stop the loop.
+#include "platform.hpp"
+
 #include <mio/mio.hpp>
 #include <mio/net/tcp_listener.hpp>
 #include <mio/net/tcp_stream.hpp>
@@ -24,7 +26,6 @@
 #include <cstdlib>
 #include <optional>
 #include <string_view>
-#include <sys/resource.h>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -191,10 +192,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     // Each connection is one fd here and one in the demo's client: allow as many as we may.
-    if (rlimit rl{}; ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        (void)::setrlimit(RLIMIT_NOFILE, &rl);
-    }
+    example::raise_open_file_limit();
 
     auto poll = mio::poll::create();
     if (!poll) return std::fprintf(stderr, "poll: %s\n", poll.error().message().c_str()), 1;
@@ -207,10 +205,7 @@ int main(int argc, char** argv) {
     std::fflush(stdout);  // scripts read the address from a pipe
 
     // Ctrl-C interrupts poll (EINTR is returned, not retried) and the loop ends.
-    struct sigaction sa {};
-    sa.sa_handler = on_signal;
-    ::sigaction(SIGINT, &sa, nullptr);
-    ::sigaction(SIGTERM, &sa, nullptr);
+    example::on_interrupt(on_signal);
 
     std::atomic<bool> demo_ok{false};
     std::thread demo;

@@ -10,6 +10,8 @@
 // What it shows: receiving until would_block (edge-triggered readiness), replies queued when
 // the socket cannot send (sent on the next writable event), and that UDP may drop datagrams:
 // the demo's clients send again when an echo is late.
+#include "platform.hpp"
+
 #include <mio/mio.hpp>
 #include <mio/net/udp_socket.hpp>
 
@@ -23,7 +25,6 @@
 #include <deque>
 #include <optional>
 #include <string_view>
-#include <sys/resource.h>
 #include <thread>
 #include <vector>
 
@@ -166,10 +167,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     // The demo's clients are one fd each: allow as many as we may.
-    if (rlimit rl{}; ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        (void)::setrlimit(RLIMIT_NOFILE, &rl);
-    }
+    example::raise_open_file_limit();
 
     auto poll = mio::poll::create();
     if (!poll) return std::fprintf(stderr, "poll: %s\n", poll.error().message().c_str()), 1;
@@ -183,10 +181,7 @@ int main(int argc, char** argv) {
     std::fflush(stdout);  // scripts read the address from a pipe
 
     // Ctrl-C interrupts poll (EINTR is returned, not retried) and the loop ends.
-    struct sigaction sa {};
-    sa.sa_handler = on_signal;
-    ::sigaction(SIGINT, &sa, nullptr);
-    ::sigaction(SIGTERM, &sa, nullptr);
+    example::on_interrupt(on_signal);
 
     std::atomic<bool> demo_ok{false};
     std::thread demo;

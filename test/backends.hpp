@@ -4,12 +4,20 @@
 #pragma once
 
 #include <mio/basic_poll.hpp>
-#include <mio/selector/epoll.hpp>
-#include <mio/selector/poll.hpp>
 #include <mio/storage/dynamic.hpp>
 #include <mio/storage/fixed.hpp>
-#include <mio/waker/eventfd.hpp>
-#include <mio/waker/pipe.hpp>
+#if defined(_WIN32)
+#  include <mio/net/tcp_listener.hpp>
+#  include <mio/net/tcp_stream.hpp>
+#  include <mio/selector/afd.hpp>
+#  include <mio/waker/iocp.hpp>
+#else
+#  include <mio/posix/pipe.hpp>
+#  include <mio/selector/epoll.hpp>
+#  include <mio/selector/poll.hpp>
+#  include <mio/waker/eventfd.hpp>
+#  include <mio/waker/pipe.hpp>
+#endif
 // kqueue rows where <sys/event.h> exists (the BSDs, Apple; Linux with libkqueue: the kqueue preset).
 #if __has_include(<sys/event.h>)
 #  include <mio/selector/kqueue.hpp>
@@ -47,6 +55,10 @@ struct backend {
     }
 };
 
+#if defined(_WIN32)
+using all_backends = ::testing::Types<backend<mio::afd_selector, mio::fixed_storage<64>, mio::iocp_waker>,
+                                      backend<mio::afd_selector, mio::dynamic_storage, mio::iocp_waker>>;
+#else
 using all_backends = ::testing::Types<
     backend<mio::epoll_selector, mio::fixed_storage<64>, mio::eventfd_waker>,
     backend<mio::epoll_selector, mio::dynamic_storage, mio::pipe_waker>,
@@ -62,6 +74,7 @@ using all_backends = ::testing::Types<
     backend<mio::io_uring_selector, mio::dynamic_storage, mio::pipe_waker>
 #endif
     >;
+#endif
 
 /// True for the kqueue rows, where a test meets a documented kqueue or libkqueue difference.
 template <class Selector>
@@ -84,6 +97,27 @@ inline constexpr bool kqueue_is_libkqueue = false;
 inline bool backend_unavailable(const std::error_code& e) {
     return e == std::errc::function_not_supported || e == std::errc::operation_not_permitted ||
            e == std::errc::permission_denied;
+}
+
+/// A one-way byte channel whose reading end is a source every backend here polls:
+/// {writer, reader}. A pipe on POSIX; a loopback TCP connection on Windows (no pipes there).
+inline auto byte_channel() {
+#if defined(_WIN32)
+    auto l = mio::net::tcp_listener::bind(*mio::net::socket_address::parse("127.0.0.1:0"));
+    EXPECT_TRUE(l);
+    auto tx = mio::net::tcp_stream::connect(*l->local_addr());
+    EXPECT_TRUE(tx);
+    for (int i = 0; i < 1000; ++i) {
+        if (auto a = l->accept()) return std::make_optional(std::make_pair(std::move(*tx), std::move(a->first)));
+        ::Sleep(1);
+    }
+    ADD_FAILURE() << "no connection to accept";
+    return std::optional<std::pair<mio::net::tcp_stream, mio::net::tcp_stream>>{};
+#else
+    auto p = mio::posix::pipe();
+    EXPECT_TRUE(p);
+    return p ? std::make_optional(std::move(*p)) : std::nullopt;
+#endif
 }
 
 /// Base of the typed suites: a poll and events for backend B, and the check every test makes:
@@ -111,8 +145,17 @@ protected:
 
 // Readable names for the typed suites ("epoll_fixed_eventfd"). Name every new policy here.
 template <class T> constexpr const char* name_of = "unnamed";
+template <std::size_t N> constexpr const char* name_of<mio::fixed_storage<N>> = "fixed";
+template <> constexpr const char* name_of<mio::dynamic_storage> = "dynamic";
+#if defined(_WIN32)
+template <> constexpr const char* name_of<mio::afd_selector> = "afd";
+template <> constexpr const char* name_of<mio::iocp_waker> = "iocp";
+#else
 template <> constexpr const char* name_of<mio::epoll_selector> = "epoll";
 template <> constexpr const char* name_of<mio::poll_selector> = "poll";
+template <> constexpr const char* name_of<mio::eventfd_waker> = "eventfd";
+template <> constexpr const char* name_of<mio::pipe_waker> = "pipe";
+#endif
 #if MIO_TEST_HAS_KQUEUE
 template <> constexpr const char* name_of<mio::kqueue_selector> = "kqueue";
 template <> constexpr const char* name_of<mio::kqueue_waker> = "kqueue";
@@ -120,10 +163,6 @@ template <> constexpr const char* name_of<mio::kqueue_waker> = "kqueue";
 #if MIO_TEST_HAS_IO_URING
 template <> constexpr const char* name_of<mio::io_uring_selector> = "io_uring";
 #endif
-template <std::size_t N> constexpr const char* name_of<mio::fixed_storage<N>> = "fixed";
-template <> constexpr const char* name_of<mio::dynamic_storage> = "dynamic";
-template <> constexpr const char* name_of<mio::eventfd_waker> = "eventfd";
-template <> constexpr const char* name_of<mio::pipe_waker> = "pipe";
 
 template <class Selector, class Storage, class Waker>
 std::string backend_name(const backend<Selector, Storage, Waker>*) {

@@ -1,7 +1,11 @@
 // Counts this process's open file descriptors, to prove that a test leaked none.
 #pragma once
 
-#include <dirent.h>
+#if defined(_WIN32)
+#  include <mio/detail/sys/windows/winsock.hpp>
+#else
+#  include <dirent.h>
+#endif
 
 #if __has_include(<sys/event.h>)
 #  include <sys/event.h>
@@ -31,12 +35,19 @@ inline std::size_t open_fd_count() {
     (void)libkqueue_started;
     libkqueue_drain_pending_close();
 #endif
+#if defined(_WIN32)
+    // Windows has handles, not fds: the same leak check counts the process's handles.
+    DWORD handles = 0;
+    ::GetProcessHandleCount(::GetCurrentProcess(), &handles);
+    return handles;
+#else
     std::size_t n = 0;
     if (DIR* d = ::opendir("/proc/self/fd")) {
         while (::readdir(d) != nullptr) ++n;
         ::closedir(d);
     }
     return n;  // includes ".", ".." and the directory's own fd: compare counts, not absolutes
+#endif
 }
 
 // Checks on scope exit that the fd count is back to what it was.

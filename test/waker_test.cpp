@@ -3,8 +3,6 @@
 #include "backends.hpp"
 #include "fd_count.hpp"
 
-#include <mio/posix/pipe.hpp>
-
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -107,7 +105,7 @@ TYPED_TEST(waker_test, one_waker_per_poll) {
 TYPED_TEST(waker_test, cloned_registry_is_used_from_another_thread) {
     auto clone = this->poll_->registry().try_clone();
     ASSERT_TRUE(clone) << clone.error().message();
-    auto p = mio::posix::pipe();
+    auto p = mio_test::byte_channel();
     ASSERT_TRUE(p);
     auto& tx = p->first;  // clang 14 cannot capture structured bindings
     auto& rx = p->second;

@@ -1,12 +1,23 @@
 // Everything, with this platform's defaults: mio::poll, mio::events, mio::registry,
-// mio::waker, plus mio::net and mio::posix.
+// mio::waker, plus mio::net and mio::posix (on Windows: mio::net's IP types and mio::windows,
+// as DESIGN.md says; the Unix sockets and mio::posix are POSIX only).
 #pragma once
 
 #include <mio/basic_poll.hpp>
 #include <mio/detail/default_policies.hpp>
-#include <mio/net.hpp>
-#include <mio/posix/pipe.hpp>
-#include <mio/posix/source_fd.hpp>
+
+#if MIO_OS_WINDOWS
+#  include <mio/net/ip_address.hpp>
+#  include <mio/net/socket_address.hpp>
+#  include <mio/net/tcp_listener.hpp>
+#  include <mio/net/tcp_stream.hpp>
+#  include <mio/net/udp_socket.hpp>
+#  include <mio/windows/named_pipe.hpp>
+#else
+#  include <mio/net.hpp>
+#  include <mio/posix/pipe.hpp>
+#  include <mio/posix/source_fd.hpp>
+#endif
 #include <mio/version.hpp>
 
 namespace mio {

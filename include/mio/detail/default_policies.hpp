@@ -21,6 +21,13 @@ namespace mio {
 using default_selector = poll_selector;
 using default_waker = eventfd_waker;
 }  // namespace mio
+#elif MIO_OS_WINDOWS
+#  include <mio/selector/afd.hpp>
+#  include <mio/waker/iocp.hpp>
+namespace mio {
+using default_selector = afd_selector;
+using default_waker = iocp_waker;
+}  // namespace mio
 #elif MIO_OS_BSD && !defined(MIO_FORCE_POLL_SELECTOR)
 #  include <mio/selector/kqueue.hpp>
 #  include <mio/waker/kqueue.hpp>
@@ -36,13 +43,11 @@ using default_selector = kqueue_selector;
 using default_waker = pipe_waker;  // OpenBSD before EVFILT_USER
 }  // namespace mio
 #  endif
-#elif !MIO_OS_WINDOWS
+#else
 #  include <mio/selector/poll.hpp>
 #  include <mio/waker/pipe.hpp>
 namespace mio {
 using default_selector = poll_selector;
 using default_waker = pipe_waker;
 }  // namespace mio
-#else
-#  error "mio: no selector for this platform yet (Windows AFD is planned)"
 #endif

@@ -179,7 +179,7 @@ struct address_traits<net::unix_address> {
 
     /// What the OS filled into `r` as a unix_address (never reading past it).
     static result<net::unix_address> from_raw(const sys::raw_sockaddr& r) noexcept {
-        auto len = r.len;
+        auto len = static_cast<sys::socklen_type>(r.len);  // an int on Windows
         if (len > sizeof(net::unix_address::native_type)) len = sizeof(net::unix_address::native_type);
         return net::unix_address::from_native(r.get(), len);
     }

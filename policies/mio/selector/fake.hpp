@@ -594,10 +594,12 @@ private:
         return clock_duration(a.count() > max - d.count() ? max : a.count() + d.count());
     }
 
-    static void forget_hook(void* context, int handle, std::uintptr_t&) noexcept {
+    // The library's sockets hand over their OS handle (a SOCKET on Windows); the fake knows
+    // handles as ints, as they were registered.
+    static void forget_hook(void* context, source_handle handle, std::uintptr_t&) noexcept {
         auto* s = static_cast<state*>(context);
         std::lock_guard lock(s->m);
-        auto it = s->find(handle);
+        auto it = s->find(static_cast<int>(handle));
         if (it == s->regs.end()) return;
         token old = it->token;
         s->regs.erase(it);

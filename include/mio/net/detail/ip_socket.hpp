@@ -40,7 +40,9 @@ inline result<owned_handle> bound_socket(const net::socket_address& addr, sys::s
     auto h = sys::open_socket(family_of(addr), type);
     if (!h) return h.error();
     owned_handle s(*h);
-    if (reuse_address) {
+    // Where the OS offers it: the Windows family does not (there SO_REUSEADDR would let another
+    // socket take the port over; exclusive use is Windows' default, as Rust's std leaves it).
+    if (reuse_address && sys::has_option(sys::socket_option::reuse_address)) {
         auto r = sys::set_option(s.get(), sys::socket_option::reuse_address, 1);
         if (!r) return r.error();
     }
