@@ -83,27 +83,13 @@ public:
         note(r);
         return r;
     }
-    result<std::size_t> readv(std::span<const std::span<std::byte>> bufs) noexcept {
-        sys::io_buffer iov[max_iov];
-        int n = to_iov(bufs, iov);
-        auto r = sys::readv(h_.get(), iov, n);
-        note(r);
-        return r;
-    }
+    result<std::size_t> readv(std::span<const std::span<std::byte>> bufs) noexcept { return vectored(bufs, sys::readv); }
     result<std::size_t> writev(std::span<const std::span<const std::byte>> bufs) noexcept {
-        sys::io_buffer iov[max_iov];
-        int n = to_iov(bufs, iov);
-        auto r = sys::writev(h_.get(), iov, n);
-        note(r);
-        return r;
+        return vectored(bufs, sys::writev);
     }
     /// Gather write on a socket: never raises SIGPIPE.
     result<std::size_t> send_vectored(std::span<const std::span<const std::byte>> bufs) noexcept {
-        sys::io_buffer iov[max_iov];
-        int n = to_iov(bufs, iov);
-        auto r = sys::send_vectored(h_.get(), iov, n);
-        note(r);
-        return r;
+        return vectored(bufs, sys::send_vectored);
     }
     result<std::size_t> send(const void* buf, std::size_t len) noexcept {
         auto r = sys::send(h_.get(), buf, len);
@@ -117,6 +103,17 @@ public:
     }
 
 private:
+    // One scatter/gather call over up to max_iov of `bufs`.
+    template <class Span>
+    result<std::size_t> vectored(std::span<const Span> bufs,
+                                 result<std::size_t> (*call)(sys::handle, const sys::io_buffer*, int) noexcept) noexcept {
+        sys::io_buffer iov[max_iov];
+        int n = to_iov(bufs, iov);
+        auto r = call(h_.get(), iov, n);
+        note(r);
+        return r;
+    }
+
     template <class Span>
     static int to_iov(std::span<const Span> bufs, sys::io_buffer* iov) noexcept {
         std::size_t n = std::min(bufs.size(), max_iov);
