@@ -50,11 +50,17 @@ public:
         h_.reset();
     }
 
-    /// `r`, the outcome of one I/O call on this handle, after telling the backend of a would_block.
+    /// Tells the backend when `r`, the outcome of one I/O call on this handle, is a would_block.
     template <class R>
-    R done(R&& r) noexcept {
+    void note(const R& r) noexcept {
         if (!r) [[unlikely]]
             if (sys::is_would_block_error(r.error())) state_.on_would_block(h_.get());
+    }
+    /// `r` after note(r) (for calls off the hot path; the hot ones note a named result, which
+    /// is returned without a move).
+    template <class R>
+    R done(R&& r) noexcept {
+        note(r);
         return std::forward<R>(r);
     }
 
@@ -67,30 +73,47 @@ public:
         return r;
     }
 
-    result<std::size_t> read(void* buf, std::size_t len) noexcept { return done(sys::read(h_.get(), buf, len)); }
-    result<std::size_t> write(const void* buf, std::size_t len) noexcept { return done(sys::write(h_.get(), buf, len)); }
-    result<std::size_t> readv(std::span<const std::span<std::byte>> bufs) noexcept {
-        sys::io_buffer iov[max_iov];
-        int n = to_iov(bufs, iov);
-        return done(sys::readv(h_.get(), iov, n));
+    result<std::size_t> read(void* buf, std::size_t len) noexcept {
+        auto r = sys::read(h_.get(), buf, len);
+        note(r);
+        return r;
     }
+    result<std::size_t> write(const void* buf, std::size_t len) noexcept {
+        auto r = sys::write(h_.get(), buf, len);
+        note(r);
+        return r;
+    }
+    result<std::size_t> readv(std::span<const std::span<std::byte>> bufs) noexcept { return vectored(bufs, sys::readv); }
     result<std::size_t> writev(std::span<const std::span<const std::byte>> bufs) noexcept {
-        sys::io_buffer iov[max_iov];
-        int n = to_iov(bufs, iov);
-        return done(sys::writev(h_.get(), iov, n));
+        return vectored(bufs, sys::writev);
     }
     /// Gather write on a socket: never raises SIGPIPE.
     result<std::size_t> send_vectored(std::span<const std::span<const std::byte>> bufs) noexcept {
-        sys::io_buffer iov[max_iov];
-        int n = to_iov(bufs, iov);
-        return done(sys::send_vectored(h_.get(), iov, n));
+        return vectored(bufs, sys::send_vectored);
     }
-    result<std::size_t> send(const void* buf, std::size_t len) noexcept { return done(sys::send(h_.get(), buf, len)); }
+    result<std::size_t> send(const void* buf, std::size_t len) noexcept {
+        auto r = sys::send(h_.get(), buf, len);
+        note(r);
+        return r;
+    }
     result<std::size_t> recv(void* buf, std::size_t len, bool peek) noexcept {
-        return done(sys::recv(h_.get(), buf, len, peek));
+        auto r = sys::recv(h_.get(), buf, len, peek);
+        note(r);
+        return r;
     }
 
 private:
+    // One scatter/gather call over up to max_iov of `bufs`.
+    template <class Span>
+    result<std::size_t> vectored(std::span<const Span> bufs,
+                                 result<std::size_t> (*call)(sys::handle, const sys::io_buffer*, int) noexcept) noexcept {
+        sys::io_buffer iov[max_iov];
+        int n = to_iov(bufs, iov);
+        auto r = call(h_.get(), iov, n);
+        note(r);
+        return r;
+    }
+
     template <class Span>
     static int to_iov(std::span<const Span> bufs, sys::io_buffer* iov) noexcept {
         std::size_t n = std::min(bufs.size(), max_iov);

@@ -18,6 +18,8 @@ namespace mio::net {
 /// readable and/or writable. Datagrams keep their boundaries and are never reordered.
 /// Non-blocking and close-on-exec from birth; movable, not copyable; closed on destruction
 /// (a bound socket file is not unlinked: the application removes it). Never raises SIGPIPE.
+/// Also has native_handle(), release(), io_state(), try_io(), local_addr() and take_error()
+/// (see detail::socket_base).
 class unix_datagram : public detail::socket_base<unix_address> {
 public:
     /// A socket bound to the socket file at `path`. Errors: address_in_use when a file is
@@ -119,8 +121,6 @@ public:
     /// The connected peer's address. Errors: ENOTCONN when not connected.
     result<unix_address> peer_addr() const noexcept { return peer_address(); }
 
-
-
 private:
     explicit unix_datagram(source_handle h) noexcept : socket_base(h) {}
 
@@ -142,7 +142,6 @@ private:
         if (!from) return from.error();
         return std::pair<std::size_t, unix_address>(*n, *from);
     }
-
 };
 
 }  // namespace mio::net

@@ -17,6 +17,8 @@ namespace mio::net {
 /// a readable event means connections wait, so accept() until would_block.
 /// Non-blocking and close-on-exec from birth; movable, not copyable; closed on destruction.
 /// Like mio and Rust's std it does not unlink its socket file: the application removes it.
+/// Also has native_handle(), release(), io_state(), try_io(), local_addr() and take_error()
+/// (see detail::socket_base).
 class unix_listener : public detail::socket_base<unix_address> {
 public:
     /// The listen(2) backlog bind() uses by default, as mio 1.1 and Rust's std: as many as the
@@ -59,12 +61,8 @@ public:
         return std::pair<unix_stream, unix_address>(std::move(s), *peer);
     }
 
-
-
-
 private:
     explicit unix_listener(source_handle h) noexcept : socket_base(h) {}
-
 };
 
 }  // namespace mio::net

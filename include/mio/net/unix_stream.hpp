@@ -29,6 +29,8 @@ class unix_listener;
 /// Non-blocking and close-on-exec from birth; movable, not copyable; closed (and so removed
 /// from any registry) on destruction. Sends never raise SIGPIPE: a write to a closed peer
 /// fails with EPIPE.
+/// Also has native_handle(), release(), io_state(), try_io(), local_addr() and take_error()
+/// (see detail::socket_base).
 class unix_stream : public detail::socket_base<unix_address> {
 public:
     /// Connects to the listener bound at `path`. A Unix connect completes at once or fails:
@@ -107,7 +109,6 @@ public:
 private:
     friend class unix_listener;
     explicit unix_stream(source_handle h) noexcept : socket_base(h) {}
-
 };
 
 }  // namespace mio::net

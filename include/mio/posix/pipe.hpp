@@ -30,6 +30,8 @@ result<std::pair<pipe_sender, pipe_receiver>> pipe() noexcept;
 
 /// The writing end of a pipe. A source (register it writable). Writing after the receiver
 /// closed fails with EPIPE and raises SIGPIPE unless the application ignores SIGPIPE.
+/// Also has native_handle(), release(), io_state(), try_io() and set_nonblocking() (see
+/// detail::pipe_end).
 class pipe_sender : public detail::pipe_end {
 public:
     /// Adopts `fd`; the caller has made it non-blocking.
@@ -48,6 +50,7 @@ private:
 
 /// The reading end of a pipe. A source (register it readable). read returns 0 once every
 /// sender is closed and the pipe is empty.
+/// Also has native_handle(), release(), io_state(), try_io() and set_nonblocking().
 class pipe_receiver : public detail::pipe_end {
 public:
     /// Adopts `fd`; the caller has made it non-blocking.
