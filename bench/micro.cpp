@@ -3,6 +3,9 @@
 // churn, and interest/token arithmetic. Kernel time dominates the poll and churn figures on
 // this VM; callgrind (see bench/README.md) is the stable measure of the library's share.
 #include <mio/mio.hpp>
+#include <mio/selector/poll.hpp>
+#include <mio/storage/fixed.hpp>
+#include <mio/waker/eventfd.hpp>
 
 #include <benchmark/benchmark.h>
 
@@ -138,6 +141,83 @@ void token_hash_compare(benchmark::State& state) {
     }
 }
 BENCHMARK(token_hash_compare);
+
+
+// Issue 11's figures. is_would_block runs at the end of every drain loop: once on the
+// would_block that ends it, and on any other error.
+void is_would_block_on_would_block(benchmark::State& state) {
+    std::error_code ec = std::make_error_code(std::errc::resource_unavailable_try_again);
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(ec);
+        bool r = mio::is_would_block(ec);
+        benchmark::DoNotOptimize(r);
+    }
+}
+BENCHMARK(is_would_block_on_would_block);
+
+void is_would_block_on_other_error(benchmark::State& state) {
+    std::error_code ec = std::make_error_code(std::errc::connection_reset);
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(ec);
+        bool r = mio::is_would_block(ec);
+        benchmark::DoNotOptimize(r);
+    }
+}
+BENCHMARK(is_would_block_on_other_error);
+
+// A result<std::size_t> returned from a function the compiler may not inline: in registers
+// when the type is trivially copyable and 16 bytes, through memory otherwise.
+[[gnu::noinline]] mio::result<std::size_t> returns_result(std::size_t n) noexcept {
+    if (n & 1) return std::make_error_code(std::errc::resource_unavailable_try_again);
+    return n;
+}
+
+void result_returned_not_inlined(benchmark::State& state) {
+    std::size_t n = 2;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(n);
+        auto r = returns_result(n);
+        benchmark::DoNotOptimize(r);
+    }
+}
+BENCHMARK(result_returned_not_inlined);
+
+using poll2 = mio::basic_poll<mio::poll_selector, mio::fixed_storage<64>, mio::eventfd_waker>;
+
+// poll(2) with 1,000 registered eventfds, one of them readable again before every poll: the
+// emulated edge re-arms it (through modify, as a drain that hit would_block would).
+void poll2_1000_fds_one_ready(benchmark::State& state) {
+    auto poll = *poll2::create();
+    poll2::events_type events;
+    std::vector<int> fds;
+    for (std::size_t i = 0; i < 1000; ++i) {
+        int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        fds.push_back(fd);
+        (void)poll.registry().add(mio::posix::source_fd{fd}, mio::token(i), mio::interest::readable);
+    }
+    std::uint64_t one = 1;
+    if (::write(fds[500], &one, sizeof one) != sizeof one) state.SkipWithError("eventfd write");
+    for (auto _ : state) {
+        (void)poll.registry().modify(mio::posix::source_fd{fds[500]}, mio::token(500), mio::interest::readable);
+        auto r = poll.poll(events, zero);
+        if (!r || events.size() != 1) state.SkipWithError("expected one event");
+    }
+    for (int fd : fds) ::close(fd);
+}
+BENCHMARK(poll2_1000_fds_one_ready);
+
+void poll2_wake_then_poll(benchmark::State& state) {
+    auto poll = *poll2::create();
+    poll2::events_type events;
+    auto waker = poll2::waker_type::create(poll.registry(), mio::token(1));
+    if (!waker) state.SkipWithError("waker");
+    for (auto _ : state) {
+        (void)waker->wake();
+        auto r = poll.poll(events, zero);
+        if (!r || events.size() != 1) state.SkipWithError("expected the wake");
+    }
+}
+BENCHMARK(poll2_wake_then_poll);
 
 }  // namespace
 

@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <unordered_set>
 
 namespace {
@@ -88,6 +90,46 @@ TEST(result, moves_non_copyable_values) {
     EXPECT_EQ(*s, "x");
 }
 
+// Issue 11: a result is as cheap to pass as the error_code it may hold, and as trivial as its T.
+static_assert(sizeof(mio::result<std::size_t>) == 16);
+static_assert(sizeof(mio::result<void>) == 16);
+static_assert(std::is_trivially_copyable_v<mio::result<std::size_t>>);
+static_assert(std::is_trivially_destructible_v<mio::result<std::size_t>>);
+static_assert(std::is_trivially_copyable_v<mio::result<void>>);
+static_assert(std::is_trivially_copyable_v<mio::result<std::error_code>>);
+static_assert(!std::is_trivially_copyable_v<mio::result<std::string>>);
+static_assert(!std::is_copy_constructible_v<mio::result<std::unique_ptr<int>>>);
+
+TEST(result, trivial_copies_keep_value_and_error) {
+    mio::result<std::size_t> ok(7);
+    auto ok_copy = ok;
+    ASSERT_TRUE(ok_copy);
+    EXPECT_EQ(*ok_copy, 7u);
+    // An error whose value is 0 is still an error: only a value makes a result truthy.
+    mio::result<std::size_t> zero_error(std::error_code(0, std::system_category()));
+    EXPECT_FALSE(zero_error);
+    EXPECT_EQ(zero_error.error().category(), std::system_category());
+    mio::result<std::size_t> bad(std::errc::connection_reset);
+    ok_copy = bad;
+    EXPECT_FALSE(ok_copy);
+    EXPECT_EQ(ok_copy.error(), std::errc::connection_reset);
+    EXPECT_EQ(&ok_copy.error().category(), &std::generic_category());
+    // take_error's shape: an error_code as the value, built in place.
+    mio::result<std::error_code> pending(std::in_place, std::make_error_code(std::errc::timed_out));
+    ASSERT_TRUE(pending);
+    EXPECT_EQ(*pending, std::errc::timed_out);
+}
+
+TEST(result, copies_non_trivial_values) {
+    mio::result<std::string> a(std::string(100, 'x'));
+    auto b = a;
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->size(), 100u);
+    a = mio::result<std::string>(std::errc::invalid_argument);
+    b = a;
+    EXPECT_EQ(b.error(), std::errc::invalid_argument);
+}
+
 TEST(result, void_result) {
     mio::result<void> ok;
     EXPECT_TRUE(ok);
@@ -105,6 +147,15 @@ TEST(result, would_block_detection) {
     EXPECT_TRUE(mio::is_would_block(std::make_error_code(std::errc::operation_would_block)));
     EXPECT_FALSE(mio::is_would_block(std::error_code(EINTR, std::generic_category())));
     EXPECT_FALSE(mio::is_would_block(std::error_code{}));
+    // The system category carries errno values on POSIX, as std::system_error reports them.
+    EXPECT_TRUE(mio::is_would_block(std::error_code(EAGAIN, std::system_category())));
+    // Same value, another category: not would_block.
+    struct other_category : std::error_category {
+        const char* name() const noexcept override { return "other"; }
+        std::string message(int) const override { return "other"; }
+    };
+    static const other_category other;
+    EXPECT_FALSE(mio::is_would_block(std::error_code(EAGAIN, other)));
 }
 
 }  // namespace

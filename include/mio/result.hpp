@@ -29,21 +29,99 @@ namespace detail {
 }
 }  // namespace detail
 
-/// True when `ec` means "try again later": the library's would_block errors, and the OS's own
-/// code (EAGAIN/EWOULDBLOCK; WSAEWOULDBLOCK on Windows) from a call the user made in try_io.
+/// True when `ec` means "try again later": the library's would_block errors, std::errc's
+/// would-block values, and the OS's own code (EAGAIN/EWOULDBLOCK; WSAEWOULDBLOCK on Windows)
+/// from a call the user made in try_io. Compares the value, then the category's address: no
+/// virtual call, no call at all on the path that ends every drain loop.
 inline bool is_would_block(std::error_code ec) noexcept {
-    return ec == std::errc::resource_unavailable_try_again || ec == std::errc::operation_would_block ||
-           detail::sys::is_would_block_error(ec);
+    return detail::sys::is_would_block_error(ec);
 }
+
+namespace detail {
+
+// The storage of result<T>: the value, or an error as its two halves (value and category),
+// with a null category meaning "holds a value". result<std::size_t> is then 16 bytes, as
+// std::error_code alone is, and returned in registers when not inlined.
+template <class T, bool = std::is_trivially_copyable_v<T>>
+class result_storage {
+protected:
+    template <class... Args>
+    explicit result_storage(std::in_place_t, Args&&... args) noexcept(std::is_nothrow_constructible_v<T, Args...>)
+        : value_(std::forward<Args>(args)...) {}
+    explicit result_storage(std::error_code ec) noexcept : error_value_(ec.value()), category_(&ec.category()) {}
+
+    union {
+        T value_;
+        int error_value_;
+    };
+    const std::error_category* category_ = nullptr;
+};
+
+// A T that is not trivially copyable (sockets, strings): the special members construct,
+// assign and destroy the value by hand, and exist only where T's do.
+template <class T>
+class result_storage<T, false> {
+protected:
+    template <class... Args>
+    explicit result_storage(std::in_place_t, Args&&... args) noexcept(std::is_nothrow_constructible_v<T, Args...>)
+        : value_(std::forward<Args>(args)...) {}
+    explicit result_storage(std::error_code ec) noexcept : error_value_(ec.value()), category_(&ec.category()) {}
+
+    result_storage(const result_storage& o) noexcept(std::is_nothrow_copy_constructible_v<T>)
+        requires std::is_copy_constructible_v<T>
+    {
+        construct_from(o);
+    }
+    result_storage(result_storage&& o) noexcept(std::is_nothrow_move_constructible_v<T>) { construct_from(std::move(o)); }
+    result_storage& operator=(const result_storage& o) requires std::is_copy_constructible_v<T> {
+        if (this != &o) {
+            destroy();
+            construct_from(o);
+        }
+        return *this;
+    }
+    result_storage& operator=(result_storage&& o) noexcept(std::is_nothrow_move_constructible_v<T>) {
+        if (this != &o) {
+            destroy();
+            construct_from(std::move(o));
+        }
+        return *this;
+    }
+    ~result_storage() { destroy(); }
+
+    union {
+        T value_;
+        int error_value_;
+    };
+    const std::error_category* category_ = nullptr;
+
+private:
+    void destroy() noexcept {
+        if (!category_) value_.~T();
+    }
+    template <class R>
+    void construct_from(R&& o) {
+        category_ = o.category_;
+        if (!category_) ::new (&value_) T(std::forward<R>(o).value_);
+        else error_value_ = o.error_value_;
+    }
+};
+
+}  // namespace detail
 
 /// Holds a T or a std::error_code. [[nodiscard]]: an ignored error is a bug.
 /// value() throws std::system_error (or aborts under -fno-exceptions) when it holds an error;
-/// operator* and operator-> do not check.
+/// operator* and operator-> do not check. Trivially copyable and trivially destructible when
+/// T is (as std::expected); result<std::size_t> is 16 bytes.
 template <class T>
-class [[nodiscard]] result {
+class [[nodiscard]] result : private detail::result_storage<T> {
     static_assert(!std::is_reference_v<T>, "mio: result<T&> is not supported; use a pointer");
 
     static constexpr bool is_error_code = std::is_same_v<std::remove_cv_t<T>, std::error_code>;
+    using storage = detail::result_storage<T>;
+    using storage::category_;
+    using storage::error_value_;
+    using storage::value_;
 
 public:
     using value_type = T;
@@ -51,37 +129,16 @@ public:
     // For result<std::error_code> (take_error()) a bare error_code always means failure;
     // a value is built with std::in_place.
     result(const T& v) noexcept(std::is_nothrow_copy_constructible_v<T>) requires(!is_error_code)
-        : ok_(true) { ::new (&value_) T(v); }
+        : storage(std::in_place, v) {}
     result(T&& v) noexcept(std::is_nothrow_move_constructible_v<T>) requires(!is_error_code)
-        : ok_(true) { ::new (&value_) T(std::move(v)); }
+        : storage(std::in_place, std::move(v)) {}
     template <class... Args>
-    explicit result(std::in_place_t, Args&&... args) : ok_(true) {
-        ::new (&value_) T(std::forward<Args>(args)...);
-    }
-    result(std::error_code ec) noexcept : error_(ec), ok_(false) {}
+    explicit result(std::in_place_t, Args&&... args) : storage(std::in_place, std::forward<Args>(args)...) {}
+    result(std::error_code ec) noexcept : storage(ec) {}
     result(std::errc e) noexcept : result(std::make_error_code(e)) {}
 
-    result(const result& o) noexcept(std::is_nothrow_copy_constructible_v<T>) requires std::is_copy_constructible_v<T>
-        : ok_(o.ok_) {
-        if (ok_) ::new (&value_) T(o.value_);
-        else error_ = o.error_;
-    }
-    result(result&& o) noexcept(std::is_nothrow_move_constructible_v<T>) : ok_(o.ok_) {
-        if (ok_) ::new (&value_) T(std::move(o.value_));
-        else error_ = o.error_;
-    }
-    result& operator=(const result& o) requires std::is_copy_constructible_v<T> {
-        if (this != &o) { destroy(); construct_from(o); }
-        return *this;
-    }
-    result& operator=(result&& o) noexcept(std::is_nothrow_move_constructible_v<T>) {
-        if (this != &o) { destroy(); construct_from(std::move(o)); }
-        return *this;
-    }
-    ~result() { destroy(); }
-
-    bool has_value() const noexcept { return ok_; }
-    explicit operator bool() const noexcept { return ok_; }
+    bool has_value() const noexcept { return category_ == nullptr; }
+    explicit operator bool() const noexcept { return category_ == nullptr; }
 
     T& value() & { check(); return value_; }
     const T& value() const& { check(); return value_; }
@@ -94,27 +151,14 @@ public:
     const T* operator->() const noexcept { return &value_; }
 
     /// The error; a default (falsy) error_code when a value is held.
-    std::error_code error() const noexcept { return ok_ ? std::error_code{} : error_; }
+    std::error_code error() const noexcept {
+        return category_ ? std::error_code(error_value_, *category_) : std::error_code{};
+    }
 
 private:
     void check() const {
-        if (!ok_) detail::throw_error(error_);
+        if (category_) detail::throw_error(error());
     }
-    void destroy() noexcept {
-        if (ok_) value_.~T();
-    }
-    template <class R>
-    void construct_from(R&& o) {
-        ok_ = o.ok_;
-        if (ok_) ::new (&value_) T(std::forward<R>(o).value_);
-        else error_ = o.error_;
-    }
-
-    union {
-        T value_;
-        std::error_code error_;
-    };
-    bool ok_;
 };
 
 /// Success or a std::error_code.

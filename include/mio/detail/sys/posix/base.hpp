@@ -18,11 +18,11 @@ inline std::error_code make_error(int e) noexcept { return {e, std::generic_cate
 inline std::error_code last_error() noexcept { return make_error(errno); }
 
 /// True when `ec` is an OS "try again" code (EAGAIN / EWOULDBLOCK) in the generic or system
-/// category. Only reached after a call failed.
+/// category. The value first, then the category's address (no call: see base.hpp).
 inline bool is_would_block_error(const std::error_code& ec) noexcept {
-    // The value first: the category calls are out of line in libstdc++.
     if (ec.value() != EAGAIN && ec.value() != EWOULDBLOCK) return false;
-    return ec.category() == std::generic_category() || ec.category() == std::system_category();
+    const std::error_category* c = &ec.category();
+    return c == generic_category_address() || c == system_category_address();
 }
 
 /// close(2). EINTR is not retried: on Linux the fd is released whatever close returns.

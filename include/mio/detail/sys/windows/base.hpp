@@ -5,6 +5,7 @@
 #include <mio/detail/sys/windows/error.hpp>
 #include <mio/detail/sys/windows/winsock.hpp>
 
+#include <cerrno>
 #include <system_error>
 
 namespace mio::detail::sys {
@@ -21,8 +22,10 @@ inline std::error_code last_error() noexcept { return last_socket_error(); }
 
 /// True for WSAEWOULDBLOCK in the mio.windows or the system category (a user's own call in try_io).
 inline bool is_would_block_error(const std::error_code& ec) noexcept {
-    if (ec.category() != windows_category() && ec.category() != std::system_category()) return false;
-    return ec.value() == WSAEWOULDBLOCK;
+    const std::error_category* c = &ec.category();
+    if (ec.value() == WSAEWOULDBLOCK) return c == &windows_category() || c == system_category_address();
+    // std::errc's would-block values (mingw gives the two different values).
+    return (ec.value() == EAGAIN || ec.value() == EWOULDBLOCK) && c == generic_category_address();
 }
 
 /// closesocket. The thread's last Winsock error is kept, so that a caller closing on an error
