@@ -1,6 +1,8 @@
 // sys layer, POSIX: the handle type and errno as std::error_code.
 #pragma once
 
+#include <mio/detail/category_address.hpp>
+
 #include <cerrno>
 #include <system_error>
 #include <unistd.h>

@@ -2,6 +2,7 @@
 // (the mio.windows category of error.hpp, whose codes compare equal to the std::errc naming them).
 #pragma once
 
+#include <mio/detail/category_address.hpp>
 #include <mio/detail/sys/windows/error.hpp>
 #include <mio/detail/sys/windows/winsock.hpp>
 
