@@ -192,7 +192,8 @@ public:
     /// when there is none.
     result<std::error_code> take_error() const noexcept {
         if (!w_) return std::errc::bad_file_descriptor;
-        return std::exchange(w_->ep(id_).error, std::error_code{});
+        // The pending error is the value (built in place); a bare error_code would mean failure.
+        return result<std::error_code>(std::in_place, std::exchange(w_->ep(id_).error, std::error_code{}));
     }
 
     /// Aborts the connection (SO_LINGER 0 then close): bytes in flight toward the peer are
@@ -226,7 +227,7 @@ public:
     }
 
     /// Always falsy: a simulated listener has no socket error.
-    result<std::error_code> take_error() const noexcept { return std::error_code{}; }
+    result<std::error_code> take_error() const noexcept { return result<std::error_code>(std::in_place); }
 
 private:
     friend class network;
@@ -259,7 +260,7 @@ public:
     }
 
     /// Always falsy: a simulated datagram socket has no socket error.
-    result<std::error_code> take_error() const noexcept { return std::error_code{}; }
+    result<std::error_code> take_error() const noexcept { return result<std::error_code>(std::in_place); }
 
 private:
     friend class network;

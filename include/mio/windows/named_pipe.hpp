@@ -166,8 +166,8 @@ public:
 
     result<std::error_code> take_error() noexcept {
         std::lock_guard lock(m_);
-        if (connect_error_) return std::exchange(connect_error_, {});
-        return result<std::error_code>(std::in_place);
+        // The pending error is the value (built in place); a bare error_code would mean failure.
+        return result<std::error_code>(std::in_place, std::exchange(connect_error_, {}));
     }
 
     result<void> add(afd_selector& sel, token t, interest i) {
