@@ -18,20 +18,20 @@ struct iocp_waker {
     static constexpr bool supports = std::is_same_v<Selector, afd_selector>;
 
     template <class Selector>
-    class bind {
+    class instance {
     public:
         /// Errors: bad_file_descriptor for a closed selector.
-        static result<bind> create(Selector& s, token t) {
+        static result<instance> create(Selector& s, token t) {
             auto clone = s.try_clone();
             if (!clone) return clone.error();
-            return bind(std::move(*clone), t);
+            return instance(std::move(*clone), t);
         }
 
         /// Posts the wake-up packet unless one is already pending. Errors: the port's (Win32).
         result<void> wake() const noexcept { return selector_.post_wake(token_); }
 
     private:
-        bind(Selector s, token t) noexcept : selector_(std::move(s)), token_(t) {}
+        instance(Selector s, token t) noexcept : selector_(std::move(s)), token_(t) {}
         Selector selector_;
         token token_;
     };
