@@ -290,9 +290,16 @@ TEST_F(chaos, timers_and_wakes_from_another_thread) {
     ticker t{&fake};
     fake.schedule(1ms, &ticker::fn, &t, 0);
     std::atomic<bool> stop{false};
+    std::atomic<int> sent{0};
     std::thread other([&] {
-        while (!stop.load()) (void)w->wake();
+        while (!stop.load()) {
+            (void)w->wake();
+            sent.fetch_add(1);
+        }
     });
+    // A wake is pending before the first poll, however late the scheduler starts the thread,
+    // so at least one is seen; the rest race the polls, as the test means them to.
+    while (sent.load() == 0) std::this_thread::yield();
     std::size_t wakes_seen = 0;
     for (int k = 0; k < 2000; ++k) {
         ASSERT_TRUE(poll.poll(events, 2ms));
