@@ -144,7 +144,7 @@ public:
             std::size_t got;
             {
                 std::lock_guard lock(shared_->mutex());
-                got = shared_->end_poll(fds_, ids_, out, cursor_);
+                got = shared_->end_poll(fds_, ids_, out, cursor_, n);
             }
             if (n < 0) [[unlikely]]
                 return detail::sys::make_error(err);

@@ -136,30 +136,35 @@ public:
                 ids.push_back(r.id);
             }
             built = version_;
-        } else {
-            for (auto& p : fds) p.revents = 0;
         }
+        // No clearing of revents: poll(2) writes every entry's revents when it succeeds, and
+        // end_poll reads none when it did not.
         ++pollers_;
     }
 
-    // After a poll: moves reported readiness into `out` (at most out.size(); the rest stays
-    // armed and comes next time) and disarms what it reported. Returns how many.
+    // After a poll that returned `ready` (poll(2)'s count of entries with revents, or -1):
+    // moves reported readiness into `out` (at most out.size(); the rest stays armed and comes
+    // next time) and disarms what it reported. Returns how many. The scan stops at the
+    // `ready`-th entry with revents, so an idle poll costs nothing per registered fd.
     std::size_t end_poll(std::span<const pollfd> fds, std::span<const std::uint64_t> ids, std::span<poll_event> out,
-                         std::size_t& cursor) noexcept {
+                         std::size_t& cursor, int ready) noexcept {
         --pollers_;
-        if (fds.empty()) return 0;
+        if (ready <= 0 || fds.empty()) return 0;
+        auto left = static_cast<std::size_t>(ready);
         if (fds[0].revents != 0) {
             notify_.drain();
             notified_ = false;
+            --left;
         }
         std::size_t users = fds.size() - 1;
         if (users == 0 || out.empty()) return 0;
         std::size_t n = 0;
         // Start where the last full batch stopped, so a small buffer cannot starve late fds.
         std::size_t start = cursor % users;
-        for (std::size_t k = 0; k < users; ++k) {
+        for (std::size_t k = 0; k < users && left > 0; ++k) {
             std::size_t i = 1 + (start + k) % users;
             if (fds[i].revents == 0) continue;
+            --left;
             auto* r = find(fds[i].fd);
             if (r == nullptr || r->id != ids[i]) continue;  // removed (or replaced) while polling
             auto got = static_cast<short>(fds[i].revents & (r->armed | poll_always));
