@@ -168,9 +168,10 @@ int main(int argc, char** argv) {
                 auto e = r.error();
                 paused = false;
                 if (mio::is_would_block(e)) return;
-                if (e == std::errc::too_many_files_open) ++emfile, paused = true;
-                else if (e == std::errc::too_many_files_open_in_system) ++enfile, paused = true;
-                else if (e == std::errc::connection_aborted || e == std::errc::interrupted) { ++aborted; continue; }
+                // Raw values, no call on the category: see mio_stress::is_errno (fds are exhausted here).
+                if (mio_stress::is_errno(e, EMFILE)) ++emfile, paused = true;
+                else if (mio_stress::is_errno(e, ENFILE)) ++enfile, paused = true;
+                else if (mio_stress::is_errno(e, ECONNABORTED) || mio_stress::is_errno(e, EINTR)) { ++aborted; continue; }
                 else ++accept_other;
                 return;  // paused: retried after the next close or within 10 ms
             }
@@ -181,7 +182,7 @@ int main(int argc, char** argv) {
                                                : std::nullopt);
             ++polls;
             if (!r) {
-                if (r.error() == std::errc::interrupted) { ++interrupted; continue; }
+                if (mio_stress::is_errno(r.error(), EINTR)) { ++interrupted; continue; }
                 std::fprintf(stderr, "poll: %s\n", r.error().message().c_str());
                 return 1;
             }
