@@ -26,22 +26,22 @@ struct kqueue_waker {
 
     /// The waker object for selector S (only kqueue_selector is supported).
     template <class S>
-    class bind {
+    class instance {
         static_assert(std::is_same_v<S, kqueue_selector>, "mio: kqueue_waker works with kqueue_selector only");
 
     public:
         /// Adds the user event under `t`. Errors: those of try_clone (EMFILE) and of kevent
         /// (ENOMEM, EBADF).
-        static result<bind> create(S& s, token t) noexcept {
+        static result<instance> create(S& s, token t) noexcept {
             auto clone = s.try_clone();
             if (!clone) return clone.error();
             auto ev = detail::make_kevent(ident, EVFILT_USER, EV_ADD | EV_CLEAR | EV_RECEIPT, t.value);
             if (int e = submit(clone->native_handle(), ev)) return detail::sys::make_error(e);
-            return bind(std::move(*clone), t);
+            return instance(std::move(*clone), t);
         }
 
-        bind(bind&& o) noexcept : s_(std::exchange(o.s_, std::nullopt)), token_(o.token_) {}
-        bind& operator=(bind&& o) noexcept {
+        instance(instance&& o) noexcept : s_(std::exchange(o.s_, std::nullopt)), token_(o.token_) {}
+        instance& operator=(instance&& o) noexcept {
             if (this != &o) {
                 forget();
                 s_ = std::exchange(o.s_, std::nullopt);
@@ -49,9 +49,9 @@ struct kqueue_waker {
             }
             return *this;
         }
-        bind(const bind&) = delete;
-        bind& operator=(const bind&) = delete;
-        ~bind() { forget(); }
+        instance(const instance&) = delete;
+        instance& operator=(const instance&) = delete;
+        ~instance() { forget(); }
 
         /// Triggers the user event. Errors: EBADF (moved-from waker), ENOMEM.
         result<void> wake() const noexcept {
@@ -71,7 +71,7 @@ struct kqueue_waker {
     private:
         static constexpr std::uintptr_t ident = 0;
 
-        bind(S s, token t) noexcept : s_(std::move(s)), token_(t.value) {}
+        instance(S s, token t) noexcept : s_(std::move(s)), token_(t.value) {}
 
         // 0 or the errno of the call or of its receipt.
         static int submit(int kq, detail::kevent_type ev) noexcept {
