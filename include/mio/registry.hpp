@@ -13,7 +13,8 @@ namespace mio {
 namespace detail {
 // State shared by a registry and its clones: the one-waker-per-poll flag. Its address
 // also names the registry in io_source_state::owner, whichever clone registered.
-struct registry_shared {
+// Aligned so that its address leaves io_source_state's tag bit free.
+struct alignas(8) registry_shared {
     std::atomic<bool> has_waker{false};
 };
 }  // namespace detail
@@ -26,6 +27,8 @@ struct registry_shared {
 /// on modify/remove of an unregistered fd, EPERM for regular files). Debug builds also check
 /// the library's own sockets and pipes: add while registered anywhere gives file_exists,
 /// modify/remove when not registered with this registry gives no_such_file_or_directory.
+/// On backends with source hooks (poll(2), AFD, io_uring), add gives not_enough_memory, and
+/// leaves nothing registered, when the hooks' small record cannot be allocated.
 template <class Selector>
 class basic_registry {
     static_assert(detail::check_selector<Selector>());
@@ -62,13 +65,19 @@ public:
             // A composite source that keeps its own io_source_state (a simulated socket) is
             // registered as one source: the debug check and close hooks follow it too.
             if constexpr (detail::has_io_state<std::remove_cvref_t<Source>>) {
-                if (r) s.io_state().attach(shared_.get(), composite_hooks(s));
+                if (r && !s.io_state().attach(shared_.get(), composite_hooks(s))) {
+                    (void)s.remove_from(*this);
+                    return std::errc::not_enough_memory;
+                }
             }
             return r;
         } else {
             auto r = selector_.add(s.native_handle(), t, i);
             if constexpr (detail::has_io_state<std::remove_cvref_t<Source>>) {
-                if (r) s.io_state().attach(shared_.get(), selector_traits<Selector>::hooks(selector_, s.native_handle()));
+                if (r && !s.io_state().attach(shared_.get(), selector_traits<Selector>::hooks(selector_, s.native_handle()))) {
+                    (void)selector_.remove(s.native_handle());
+                    return std::errc::not_enough_memory;
+                }
             }
             return r;
         }
