@@ -35,6 +35,13 @@
 #include <sys/ioctl.h>
 #include <time.h>
 
+// The wait of every poll and the registration calls, through the GOT (see MIO_NO_PLT in
+// detail/config.hpp).
+extern "C" {
+int epoll_wait(int, struct epoll_event*, int, int) MIO_NO_PLT;
+int epoll_ctl(int, int, int, struct epoll_event*) MIO_NO_PLT;
+}
+
 namespace mio {
 
 /// Busy polling of one epoll instance (the kernel's struct epoll_params, Linux 6.9+): for up

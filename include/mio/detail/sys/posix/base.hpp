@@ -2,6 +2,7 @@
 #pragma once
 
 #include <mio/detail/category_address.hpp>
+#include <mio/detail/sys/posix/no_plt.hpp>
 
 #include <cerrno>
 #include <system_error>
