@@ -169,13 +169,18 @@ struct side {
         return side{std::move(*p), std::move(*w), {}};
     }
 
-    // Blocks until this side's waker fired (spurious wake-ups are allowed, so loop).
+    // Blocks until this side's waker fired. The rare rest (no event, EINTR, an error) is a
+    // function of its own, so that the common path saves no registers.
     void wait() {
+        auto r = poll.poll(events, std::nullopt);
+        if (!r || events.empty()) [[unlikely]]
+            wait_again(r);
+    }
+    [[gnu::noinline]] void wait_again(mio::result<void> r) {
         for (;;) {
-            auto r = poll.poll(events, std::nullopt);
-            if (r && !events.empty()) [[likely]]
-                return;
             if (!r && r.error() != std::errc::interrupted) mio_bench::die("poll", r.error().value());
+            if (r && !events.empty()) return;  // spurious wake-ups are allowed, so loop
+            r = poll.poll(events, std::nullopt);
         }
     }
     void wake() {

@@ -6,7 +6,9 @@
 #include <mio/detail/fd.hpp>
 #include <mio/detail/sys/posix/io.hpp>
 
+#include <cstddef>
 #include <cstdint>
+#include <utility>
 
 #if MIO_HAS_EVENTFD
 #  include <sys/eventfd.h>
@@ -38,19 +40,26 @@ public:
     /// The handle to register readable.
     handle read_handle() const noexcept { return rx_.get(); }
 
+    notifier(notifier&& o) noexcept
+        : rx_(std::move(o.rx_)), tx_(std::move(o.tx_)), signal_fd_(std::exchange(o.signal_fd_, invalid_handle)),
+          signal_len_(o.signal_len_) {}
+    notifier& operator=(notifier&& o) noexcept {
+        rx_ = std::move(o.rx_);
+        tx_ = std::move(o.tx_);
+        signal_fd_ = std::exchange(o.signal_fd_, invalid_handle);
+        signal_len_ = o.signal_len_;
+        return *this;
+    }
+
     /// Makes read_handle() readable. EINTR is retried; a full pipe or counter is drained and
     /// signalled again (a wake is pending anyway). Errors: EBADF and the like, rare.
     result<void> signal() const noexcept {
+        // One write, no branch on the kind: an eventfd adds the 8-byte 1, a pipe takes its
+        // first byte (whatever its value: the reader only drains).
+        const std::uint64_t one = 1;
         for (;;) {
-            ssize_t n;
-            if (!tx_) {
-                std::uint64_t one = 1;
-                n = ::write(rx_.get(), &one, sizeof one);
-            } else {
-                char b = 1;
-                n = ::write(tx_.get(), &b, 1);
-            }
-            if (n >= 0) return {};
+            if (::write(signal_fd_, &one, signal_len_) >= 0) [[likely]]
+                return {};
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
                 drain();
@@ -73,8 +82,11 @@ public:
     }
 
 private:
-    notifier(handle rx, handle tx) noexcept : rx_(rx), tx_(tx) {}
+    notifier(handle rx, handle tx) noexcept
+        : rx_(rx), tx_(tx), signal_fd_(tx != invalid_handle ? tx : rx), signal_len_(tx != invalid_handle ? 1 : 8) {}
     owned_handle rx_, tx_;  // tx_ empty for an eventfd
+    handle signal_fd_;      // what signal() writes to: the eventfd, or the pipe's write end
+    std::size_t signal_len_;
 };
 
 }  // namespace mio::detail::sys
