@@ -66,10 +66,10 @@ struct connection {
     bool has_backlog = false;        // !backlog.empty(), in one byte: tested on every event
 
     // Handles one event. False when the connection is finished (end of stream or error).
+    // A connection with a backlog takes the slow path; the common one tests that flag once.
     bool serve(const event& e) {
-        if (has_backlog && e.is_writable()) [[unlikely]] {
-            if (!flush()) return false;
-        }
+        if (has_backlog) [[unlikely]]
+            return serve_backlogged(e);
         // Readable first, alone: the common case then costs one test.
         if (e.is_readable()) [[likely]]
             return on_readable();
@@ -77,8 +77,8 @@ struct connection {
         return true;
     }
 
-    // Reads and echoes what is there. False when the connection is finished. Inlined by force:
-    // it is the hot path, called from two places in serve().
+    // Reads and echoes what is there, with no backlog waiting. False when the connection is
+    // finished. Inlined by force: it is the hot path, called from two places in serve().
     [[gnu::always_inline]] bool on_readable() {
         for (;;) {
             auto r = stream.read(std::span<std::byte>(read_buffer));
@@ -90,8 +90,12 @@ struct connection {
             std::size_t n = *r;
             if (n == 0) [[unlikely]]
                 return false;
-            if (!echo(std::span<const std::byte>(read_buffer, n))) [[unlikely]]
-                return false;
+            auto data = std::span<const std::byte>(read_buffer, n);
+            auto w = stream.write(data);
+            if (!w || *w != n) [[unlikely]] {
+                if (!echo_rest(w, data)) return false;
+                if (has_backlog) return read_into_backlog();
+            }
             if constexpr (short_read_drains) {
                 if (n < read_buffer_size) [[likely]]
                     return true;  // drained: the next byte raises a new edge
@@ -99,14 +103,30 @@ struct connection {
         }
     }
 
-    // Echoes `data`: straight to the socket unless a backlog is waiting. False on a fatal error.
-    [[gnu::always_inline]] bool echo(std::span<const std::byte> data) {
-        if (has_backlog) [[unlikely]]
-            return keep(data);
-        auto w = stream.write(data);
-        if (w && *w == data.size()) [[likely]]
-            return true;
-        return echo_rest(w, data);
+    // The slow path of serve(): flush the backlog when writable, then read into it (or echo
+    // straight again once it is empty).
+    [[gnu::noinline]] bool serve_backlogged(event e) {
+        if (e.is_writable() && !flush()) return false;
+        if (!e.is_readable() && !e.is_read_closed() && !e.is_error()) return true;
+        return has_backlog ? read_into_backlog() : on_readable();
+    }
+
+    // Reads until would_block, appending to the backlog (the socket is not writable: writes
+    // wait for the writable edge and flush()).
+    [[gnu::noinline]] bool read_into_backlog() {
+        for (;;) {
+            auto r = stream.read(std::span<std::byte>(read_buffer));
+            if (!r) {
+                if (mio::is_would_block(r.error())) return true;
+                if (interrupted(r.error())) continue;
+                return false;
+            }
+            if (*r == 0) return false;
+            keep(std::span<const std::byte>(read_buffer, *r));
+            if constexpr (short_read_drains) {
+                if (*r < read_buffer_size) return true;
+            }
+        }
     }
 
     // The rare rest of echo: a short write, would_block (keep the rest) or an error.
