@@ -28,8 +28,9 @@
 //   write_closed POLLHUP, or POLLOUT with POLLERR, or POLLERR alone
 //   priority     POLLPRI
 //
-// Threads: the interest set lives behind a mutex shared by every clone. select() never holds
-// the mutex while blocked in poll(2); it polls a private copy of the set, so add, modify,
+// Threads: the interest set lives behind a lock shared by every clone (a spin lock that yields:
+// each critical section is short; see poll_shared). select() never holds the lock while
+// blocked in poll(2); it polls a private copy of the set, so add, modify,
 // remove and rearm from other threads never wait for a poll. A change made while a poll is
 // blocked signals an internal notify fd (an eventfd on Linux, a pipe elsewhere, like mio's
 // notify pipe); the poll wakes, patches its copy and polls again with what is left of its
@@ -63,7 +64,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <poll.h>
 #include <span>
@@ -149,7 +149,7 @@ public:
         for (;;) {
             bool woken = shared_->begin_poll(copy_);
             int n = wait(woken ? std::optional<std::chrono::nanoseconds>(std::chrono::nanoseconds::zero()) : left);
-            int err = errno;
+            int err = n < 0 ? errno : 0;  // before end_poll, whose drain may change errno
             std::size_t got = shared_->end_poll(copy_, out, n);
             if (n < 0) [[unlikely]]
                 return detail::sys::make_error(err);

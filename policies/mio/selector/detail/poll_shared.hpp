@@ -1,8 +1,9 @@
 // detail::poll_shared: the interest set of mio::poll_selector, shared by a selector and its
-// clones behind one mutex: registrations, emulated-edge arming, and the notifier that wakes a
+// clones behind one lock: registrations, emulated-edge arming, and the notifier that wakes a
 // poll(2) blocked in another thread when the set changes (see poll.hpp for the semantics).
 #pragma once
 
+#include <mio/detail/config.hpp>
 #include <mio/detail/sys.hpp>
 #include <mio/interest.hpp>
 #include <mio/result.hpp>
@@ -11,7 +12,8 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
+#include <mutex>  // std::lock_guard
+#include <thread>
 #include <poll.h>
 #include <span>
 #include <vector>
@@ -63,12 +65,31 @@ struct poll_copy {
     std::vector<pollfd> fds;
     std::vector<std::uint64_t> ids;  // parallel to fds: which add each entry came from
     std::uint64_t epoch = 0;         // the shared epoch it was last rebuilt at (0: never)
-    std::size_t cursor = 0;          // where the next scan of revents starts
+    std::size_t cursor = 1;          // the entry where the next scan of revents starts
+};
+
+// The lock of poll_shared. Every critical section is a few dozen instructions (add may grow a
+// vector; a rebuild copies the set), and the polling thread takes it about twice per event:
+// uncontended, lock and unlock are one atomic exchange and one store, where std::mutex costs two
+// calls into libc (about 50 instructions a pair). A waiter spins briefly, then yields its core.
+class spin_lock {
+public:
+    void lock() noexcept {
+        while (locked_.exchange(true, std::memory_order_acquire)) {
+            for (int spins = 0; locked_.load(std::memory_order_relaxed);) {
+                if (++spins > 64) std::this_thread::yield();
+            }
+        }
+    }
+    void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+private:
+    std::atomic<bool> locked_{false};
 };
 
 // The interest set shared by a poll_selector and its clones.
 //
-// Changes (add, modify, remove, rearm, delivery) are made under the mutex and queue the index
+// Changes (add, modify, remove, rearm, delivery) are made under the lock and queue the index
 // they touched; the next poll applies only those to its copy (a full rebuild when the queue
 // overflows, or when another handle's copy was the current one). An idle poll takes no lock:
 // it announces itself in `pollers_`, then reads `changed_` and `wake_pending_`; a change or a
@@ -85,7 +106,7 @@ public:
     // price; modify and remove pay it only on their error path.
     result<void> add(int fd, token t, interest i) {
         if (!sys::is_open(fd)) return std::errc::bad_file_descriptor;
-        std::lock_guard lock(mutex_);
+        std::lock_guard lock(lock_);
         if (find(fd) != nullptr) return std::errc::file_exists;
         auto at = static_cast<std::size_t>(fd);
         if (slot_of_fd_.size() <= at) slot_of_fd_.resize(at + 1, 0);
@@ -101,7 +122,7 @@ public:
     // next poll reports it as an error event (POLLNVAL).
     result<void> modify(int fd, token t, interest i) noexcept {
         {
-            std::lock_guard lock(mutex_);
+            std::lock_guard lock(lock_);
             if (auto* r = find(fd)) {
                 r->token = t.value;
                 r->interest = r->armed = to_poll_events(i);
@@ -117,14 +138,14 @@ public:
     // early is cleaned up); an unregistered one gives EBADF when closed, ENOENT otherwise.
     result<void> remove(int fd) noexcept {
         {
-            std::lock_guard lock(mutex_);
+            std::lock_guard lock(lock_);
             if (erase(fd)) return {};
         }
         return sys::is_open(fd) ? std::errc::no_such_file_or_directory : std::errc::bad_file_descriptor;
     }
 
     void rearm(int fd) noexcept {
-        std::lock_guard lock(mutex_);
+        std::lock_guard lock(lock_);
         auto* r = find(fd);
         if (r == nullptr || (r->armed == r->interest && !r->quiet)) return;  // armed: no wake-up either
         r->armed = r->interest;
@@ -133,7 +154,7 @@ public:
     }
 
     void forget(int fd) noexcept {
-        std::lock_guard lock(mutex_);
+        std::lock_guard lock(lock_);
         (void)erase(fd);
     }
 
@@ -144,7 +165,7 @@ public:
     // poll is blocked), as mio's poll backend does: a wake is a flag that the next poll turns
     // into a readable event under `t`. Errors: file_exists when one is attached.
     result<void> attach_waker(token t) {
-        std::lock_guard lock(mutex_);
+        std::lock_guard lock(lock_);
         if (has_waker_.load(std::memory_order_relaxed)) return std::errc::file_exists;
         waker_token_.store(t.value, std::memory_order_relaxed);
         has_waker_.store(true, std::memory_order_relaxed);
@@ -153,7 +174,7 @@ public:
     }
     // Forgets the waker and its undelivered wake.
     void detach_waker() noexcept {
-        std::lock_guard lock(mutex_);
+        std::lock_guard lock(lock_);
         has_waker_.store(false, std::memory_order_relaxed);
         wake_pending_.store(false, std::memory_order_relaxed);
     }
@@ -168,14 +189,14 @@ public:
     // Before a poll: counts the poller in (changes from now on signal it), drops a stale
     // notification, and brings `copy` up to date. True when a wake is pending, so the poll
     // must not block.
-    bool begin_poll(poll_copy& copy) {
+    BOOST_FORCEINLINE bool begin_poll(poll_copy& copy) {
         pollers_.fetch_add(1);
         if (notified_.load(std::memory_order_relaxed)) [[unlikely]] {
             notify_.drain();
             notified_.store(false);
         }
         if (changed_.load() || copy.epoch != epoch_.load(std::memory_order_relaxed)) [[unlikely]] {
-            std::lock_guard lock(mutex_);
+            std::lock_guard lock(lock_);
             sync(copy);
         }
         return wake_pending_.load();
@@ -186,17 +207,14 @@ public:
     // stays armed and comes next time), and disarms what it reported, in the shared set and in
     // `copy`. Returns how many. An idle poll takes no lock and costs nothing per fd; otherwise
     // the scan stops at the `ready`-th entry with revents.
-    std::size_t end_poll(poll_copy& copy, std::span<poll_event> out, int ready) noexcept {
+    BOOST_FORCEINLINE std::size_t end_poll(poll_copy& copy, std::span<poll_event> out, int ready) noexcept {
         pollers_.fetch_sub(1);
-        if (ready < 0) [[unlikely]]
-            return 0;
-        if (ready == 0 && !wake_pending_.load()) return 0;
-        auto& fds = copy.fds;
-        auto left = static_cast<std::size_t>(ready);
-        if (left > 0 && fds[0].revents != 0) {
+        if (ready <= 0) {
+            if (ready < 0 || !wake_pending_.load()) return 0;
+        } else if (copy.fds[0].revents != 0) {
             notify_.drain();
             notified_.store(false);
-            --left;
+            --ready;
         }
         if (out.empty()) [[unlikely]]
             return 0;
@@ -205,31 +223,39 @@ public:
         if (wake_pending_.load(std::memory_order_relaxed) && wake_pending_.exchange(false) &&
             has_waker_.load(std::memory_order_relaxed))
             out[n++] = poll_event{waker_token_.load(std::memory_order_relaxed), POLLIN};
-        std::size_t users = fds.size() - 1;
-        if (users == 0 || left == 0) return n;
-        std::lock_guard lock(mutex_);
+        if (ready == 0) return n;
+        pollfd* fds = copy.fds.data();
+        const std::uint64_t* ids = copy.ids.data();
+        std::size_t size = copy.fds.size();
+        auto left = static_cast<std::size_t>(ready);
+        std::lock_guard lock(lock_);
         bool current = copy.epoch == epoch_.load(std::memory_order_relaxed);
-        // Start where the last full batch stopped, so a small buffer cannot starve late fds.
-        std::size_t start = copy.cursor % users;
-        for (std::size_t k = 0; k < users && left > 0; ++k) {
-            std::size_t i = 1 + (start + k) % users;
-            if (fds[i].revents == 0) continue;
-            --left;
-            auto* r = i - 1 < regs_.size() && regs_[i - 1].id == copy.ids[i] ? &regs_[i - 1] : find(fds[i].fd);
-            if (r == nullptr || r->id != copy.ids[i]) continue;  // removed (or replaced) while polling
-            auto got = static_cast<short>(fds[i].revents & (r->armed | poll_always));
-            if (got == 0) continue;
-            if (n == out.size()) {
-                copy.cursor = (start + k) % users;
-                return n;
+        // Start where the last full batch stopped, so a small buffer cannot starve late fds:
+        // two plain passes (start..end, then 1..start).
+        std::size_t start = copy.cursor < size ? copy.cursor : 1;
+        for (int pass = 0; pass < 2; ++pass) {
+            std::size_t to = pass == 0 ? size : start;
+            for (std::size_t i = pass == 0 ? start : 1; i < to; ++i) {
+                if (fds[i].revents == 0) continue;
+                auto* r = i <= regs_.size() && regs_[i - 1].id == ids[i] ? &regs_[i - 1] : find(fds[i].fd);
+                if (r != nullptr && r->id == ids[i]) {  // else removed (or replaced) while polling
+                    if (auto got = static_cast<short>(fds[i].revents & (r->armed | poll_always))) {
+                        if (n == out.size()) {
+                            copy.cursor = i;
+                            return n;
+                        }
+                        out[n++] = poll_event{r->token, got};
+                        r->armed = static_cast<short>(r->armed & ~got);
+                        r->quiet = (got & poll_always) != 0;
+                        // Only this poll's copy needs the change (no other poll is blocked on
+                        // this set): it is patched here, in place, without waking anyone. A
+                        // registration that moved meanwhile has its old and new index queued,
+                        // and the next sync rewrites both.
+                        if (current) fds[i] = entry(*r);
+                    }
+                }
+                if (--left == 0) return n;
             }
-            out[n++] = poll_event{r->token, got};
-            r->armed = static_cast<short>(r->armed & ~got);
-            r->quiet = (got & poll_always) != 0;
-            // Only this poll's copy needs the change (no other poll is blocked on this set): it
-            // is patched here, in place, without waking anyone. A registration that moved meanwhile
-            // has its old and new index queued, and the next sync rewrites both.
-            if (current) fds[i] = entry(*r);
         }
         return n;
     }
@@ -262,7 +288,7 @@ private:
 
     // Registration `index` changed: queue it for the current copy, and wake a blocked poll so
     // that it takes effect now. A full queue turns into a rebuild, so it never allocates.
-    void changed(std::size_t index) noexcept {
+    BOOST_FORCEINLINE void changed(std::size_t index) noexcept {
         if (!rebuild_) {
             if (dirty_.size() == dirty_.capacity()) {
                 rebuild_ = true;
@@ -280,13 +306,15 @@ private:
         return {};
     }
 
-    // Brings `copy` up to date, under the mutex: the queued entries only, or all of them when
+    // Brings `copy` up to date, under the lock: the queued entries only, or all of them when
     // the queue overflowed or another copy was synced since this one.
     void sync(poll_copy& copy) {
         std::size_t size = regs_.size() + 1;
         // resize keeps the capacity: nothing is allocated once the set has stopped growing.
-        copy.fds.resize(size);
-        copy.ids.resize(size);
+        if (copy.fds.size() != size) [[unlikely]] {
+            copy.fds.resize(size);
+            copy.ids.resize(size);
+        }
         if (rebuild_ || copy.epoch != epoch_.load(std::memory_order_relaxed)) {
             copy.fds[0] = {notify_.read_handle(), POLLIN, 0};
             copy.ids[0] = 0;
@@ -308,21 +336,21 @@ private:
         changed_.store(false, std::memory_order_relaxed);
     }
 
-    std::mutex mutex_;
+    spin_lock lock_;
     sys::notifier notify_;
-    // Under mutex_:
+    // Under lock_:
     std::vector<poll_registration> regs_;
     std::vector<std::size_t> slot_of_fd_;  // fd -> index + 1 in regs_, 0 when not registered
     std::vector<std::size_t> dirty_;       // indices changed since the current copy was synced
     bool rebuild_ = false;                 // the current copy must be rebuilt (dirty_ overflowed)
     std::uint64_t next_id_ = 1;
-    // Read without the mutex (see the class comment):
+    // Read without the lock (see the class comment):
     std::atomic<std::uint64_t> epoch_{1};  // bumped by every rebuild; the copy holding it is current
     std::atomic<bool> changed_{false};     // dirty_ or rebuild_ has something for the next sync
     std::atomic<int> pollers_{0};          // selects between begin_poll and end_poll
     std::atomic<bool> notified_{false};    // a signal sits unread in the notify fd
     std::atomic<bool> wake_pending_{false};
-    // Written under mutex_ (attach and detach), read by end_poll without it.
+    // Written under lock_ (attach and detach), read by end_poll without it.
     std::atomic<bool> has_waker_{false};
     std::atomic<std::size_t> waker_token_{0};
 };
