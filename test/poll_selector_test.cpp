@@ -491,6 +491,36 @@ TYPED_TEST(poll_selector_test, a_clone_that_polls_sees_the_set_as_it_is) {
     EXPECT_TRUE(tokens_of(clone).empty());
 }
 
+// A blocked poll is never left waiting for a change or a wake made while it is entering or
+// leaving poll(2): the poll counts itself in before it reads the flags, the other thread sets
+// its flag before it reads the count, so one of them sees the other. Raced 300 times each.
+TYPED_TEST(poll_selector_test, changes_and_wakes_racing_a_poll_are_never_lost) {
+    auto ends = mio::posix::pipe().value();  // not a structured binding: lambdas capture it (clang 14)
+    auto& tx = ends.first;
+    auto& rx = ends.second;
+    ASSERT_EQ(write_all(tx, 1), 1u);  // stays readable: each modify re-arms a ready source
+    ASSERT_TRUE(this->poll.registry().add(rx, mio::token{1}, mio::interest::readable));
+    EXPECT_EQ(this->tokens(1s), std::vector<std::size_t>{1});
+    auto reg = this->poll.registry().try_clone().value();
+    auto waker = TypeParam::waker_type::create(this->poll.registry(), mio::token{2}).value();
+    std::atomic<int> spins{0};  // a busy delay of a varying length, so the race hits every phase
+    for (int round = 0; round < 600; ++round) {
+        bool by_wake = round % 2 == 1;
+        std::thread t([&] {
+            for (int spin = 0; spin < round % 7 * 500; ++spin) spins.fetch_add(1, std::memory_order_relaxed);
+            if (by_wake) EXPECT_TRUE(waker.wake());
+            else EXPECT_TRUE(reg.modify(rx, mio::token{1}, mio::interest::readable));
+        });
+        auto start = std::chrono::steady_clock::now();
+        ASSERT_TRUE(this->poll.poll(this->events, 10s));
+        auto took = std::chrono::steady_clock::now() - start;
+        t.join();
+        ASSERT_LT(took, 5s) << "round " << round << ": the poll missed the " << (by_wake ? "wake" : "change");
+        ASSERT_EQ(this->events.size(), 1u) << "round " << round;
+        EXPECT_EQ((*this->events.begin()).token(), mio::token{by_wake ? 2u : 1u}) << "round " << round;
+    }
+}
+
 // On poll(2) the eventfd and pipe wakers send their wakes through the selector's notifier:
 // no fd of their own, and destroying the waker drops a wake no poll has seen yet.
 TYPED_TEST(poll_selector_test, waker_uses_the_selector_notifier_and_takes_its_wake_along) {
