@@ -14,4 +14,11 @@ using selector = mio::io_uring_selector;
 #else
 using selector = mio::default_selector;
 #endif
+
+// True for the poll(2) selector, whose edges are emulated: a re-arm re-arms the whole interest.
+#if defined(MIO_FORCE_POLL_SELECTOR) && !defined(MIO_BENCH_IO_URING)
+inline constexpr bool emulated_edges = true;
+#else
+inline constexpr bool emulated_edges = false;
+#endif
 }  // namespace mio_bench

@@ -6,7 +6,9 @@
 // One thread, one poll. Listens on 127.0.0.1:PORT (SO_REUSEADDR, backlog 1024), sets
 // TCP_NODELAY on every accepted connection, echoes every byte, keeps a backlog when a write
 // is short and flushes it on writability, and exits 0 once NCONN connections were closed by
-// their peers. Each connection is registered once, readable | writable (edge-triggered).
+// their peers. Each connection is registered once, readable | writable (edge-triggered); over
+// poll(2) readable only, with writable asked for while a backlog waits (writable_on_demand
+// below; -DMIO_BENCH_ALWAYS_WRITABLE keeps readable | writable there too, to measure it).
 //
 // Read discipline: where the selector promises it (selector_traits<S>::short_read_drains:
 // epoll), a read shorter than the buffer ends the read loop, because the next byte raises a
@@ -42,6 +44,16 @@ using selector = mio_bench::selector;
 using poll_type = mio::basic_poll<selector, mio::fixed_storage<256>, mio::no_waker>;
 using event = mio::basic_event<selector>;
 constexpr bool short_read_drains = mio::selector_traits<selector>::short_read_drains;
+// Emulated edges (poll(2)): a re-arm after a read's would_block re-arms the whole interest, and
+// a socket registered writable is writable at once, so every round trip would pay one extra
+// poll that reports writable alone (mio's poll backend does the same). There the server asks
+// for writable only while a backlog waits, as the libevent and libev subjects do (their write
+// watcher is added with the backlog and removed once it is flushed).
+#if defined(MIO_BENCH_ALWAYS_WRITABLE)
+constexpr bool writable_on_demand = false;
+#else
+constexpr bool writable_on_demand = mio_bench::emulated_edges;
+#endif
 #if defined(MIO_BENCH_SPIN)
 constexpr std::optional<std::chrono::nanoseconds> loop_timeout{std::chrono::nanoseconds::zero()};
 #else
@@ -64,6 +76,7 @@ struct connection {
     mio::net::tcp_stream stream;
     std::vector<std::byte> backlog;  // bytes not yet echoed (only after a short write)
     bool has_backlog = false;        // !backlog.empty(), in one byte: tested on every event
+    bool asks_writable = !writable_on_demand;  // registered writable too
 
     // Handles one event. False when the connection is finished (end of stream or error).
     // A connection with a backlog takes the slow path; the common one tests that flag once.
@@ -193,6 +206,11 @@ public:
                 if (!c->serve(e)) [[unlikely]] {
                     close(c);
                     if (++closed == nconn_) return;
+                    continue;
+                }
+                if constexpr (writable_on_demand) {
+                    if (c->has_backlog != c->asks_writable) [[unlikely]]
+                        ask_writable(c, e.token());
                 }
             }
         }
@@ -212,13 +230,20 @@ private:
             auto c = std::make_unique<connection>(connection{std::move(a->first), {}});
             if (auto r = c->stream.set_nodelay(true); !r) fail("set_nodelay", r.error());
             auto t = mio::token(reinterpret_cast<std::size_t>(c.get()));
-            if (auto r = poll_.registry().add(c->stream, t, mio::interest::readable | mio::interest::writable); !r)
+            auto i = writable_on_demand ? mio::interest::readable : mio::interest::readable | mio::interest::writable;
+            if (auto r = poll_.registry().add(c->stream, t, i); !r)
                 fail("add", r.error());
             conns_.push_back(std::move(c));
             steady_from_ = mio_bench::allocation_count();
         }
     }
 
+    // Emulated edges: writable is asked for exactly while a backlog waits.
+    [[gnu::noinline]] void ask_writable(connection* c, mio::token t) {
+        c->asks_writable = c->has_backlog;
+        auto i = c->has_backlog ? mio::interest::readable | mio::interest::writable : mio::interest::readable;
+        if (auto r = poll_.registry().modify(c->stream, t, i); !r) fail("modify", r.error());
+    }
     // Dropping the stream closes it, which also removes it from the poll.
     [[gnu::noinline]] void close(connection* c) {
         for (auto& p : conns_) {

@@ -14,6 +14,9 @@
 #include <mio/net.hpp>
 #include <mio/posix/pipe.hpp>
 #include <mio/selector/poll.hpp>
+#if MIO_OS_LINUX
+#  include <mio/selector/epoll.hpp>
+#endif
 #include <mio/storage/fixed.hpp>
 #include <mio/waker/pipe.hpp>
 
@@ -34,6 +37,7 @@ namespace {
 std::atomic<int> accept4_calls{0}, accept_calls{0}, pipe2_calls{0}, pipe_calls{0};
 std::atomic<int> socket_calls{0}, socket_flagged{0}, socketpair_calls{0}, socketpair_flagged{0};
 std::atomic<int> fail_setfd{0};  // the next n fcntl(F_SETFD) calls fail with EMFILE
+std::atomic<int> getfd_calls{0};  // fcntl(F_GETFD) calls: poll_selector's EBADF check
 
 template <class F>
 F real(const char* name) {
@@ -78,6 +82,7 @@ extern "C" int fcntl(int fd, int cmd, ...) {
     va_start(ap, cmd);
     long arg = va_arg(ap, long);  // every command mio uses takes an int or nothing
     va_end(ap);
+    if (cmd == F_GETFD) getfd_calls.fetch_add(1);
     if (cmd == F_SETFD) {
         int n = fail_setfd.load();
         while (n > 0 && !fail_setfd.compare_exchange_weak(n, n - 1)) {
@@ -169,22 +174,56 @@ TEST_F(fallbacks, unix_sockets_use_socketpair_and_accept_then_fcntl) {
     ::unlink(path.c_str());
 }
 
-TEST_F(fallbacks, pipe_waker_wakes_a_poll) {
-    using poll_type = mio::basic_poll<mio::poll_selector, mio::fixed_storage<8>, mio::pipe_waker>;
+// pipe_waker's own pipe where the selector has no waker hook (epoll), and on poll(2) the
+// selector's notifier, which its wakes go through: non-blocking and close-on-exec, and a wake
+// reaches the poll.
+template <class Selector>
+void expect_pipe_waker_wakes() {
+    using poll_type = mio::basic_poll<Selector, mio::fixed_storage<8>, mio::pipe_waker>;
     auto p = poll_type::create();
     ASSERT_TRUE(p);
     auto w = poll_type::waker_type::create(p->registry(), mio::token{7});
     ASSERT_TRUE(w);
-    EXPECT_EQ(pipe2_calls.load(), 0);
-    EXPECT_GE(pipe_calls.load(), 1);
-    expect_nonblocking_cloexec(w->policy().native_handle(), "the waker's pipe");
+    expect_nonblocking_cloexec(w->policy().native_handle(), "the waker's fd");
     const auto& cw = *w;
     ASSERT_TRUE(cw.wake());
-    poll_type::events_type ev;
+    typename poll_type::events_type ev;
     ASSERT_TRUE(p->poll(ev, std::chrono::seconds(5)));
     bool woken = false;
     for (auto e : ev) woken = woken || e.token() == mio::token{7};
     EXPECT_TRUE(woken);
+}
+
+TEST_F(fallbacks, pipe_waker_wakes_a_poll) {
+#if MIO_OS_LINUX
+    expect_pipe_waker_wakes<mio::epoll_selector>();
+    EXPECT_GE(pipe_calls.load(), 1);
+#endif
+    expect_pipe_waker_wakes<mio::poll_selector>();
+    EXPECT_EQ(pipe2_calls.load(), 0);
+}
+
+// poll(2) cannot tell a closed fd until the next poll, so add asks fcntl(F_GETFD) once, as
+// epoll_ctl would fail at once with EBADF; modify and remove of a registered fd, and a re-arm,
+// ask nothing (only their error path tells EBADF from ENOENT).
+TEST_F(fallbacks, poll_selector_checks_the_fd_only_on_add_and_error_paths) {
+    auto sel = mio::poll_selector::create();
+    ASSERT_TRUE(sel);
+    auto p = mio::posix::pipe();
+    ASSERT_TRUE(p);
+    int fd = p->second.native_handle();
+    auto calls = [] { return getfd_calls.load(); };
+    int before = calls();
+    ASSERT_TRUE(sel->add(fd, mio::token{1}, mio::interest::readable));
+    EXPECT_EQ(calls() - before, 1);
+    before = calls();
+    ASSERT_TRUE(sel->modify(fd, mio::token{2}, mio::interest::readable));
+    sel->rearm(fd);
+    ASSERT_TRUE(sel->remove(fd));
+    EXPECT_EQ(calls() - before, 0);
+    EXPECT_EQ(sel->modify(fd, mio::token{2}, mio::interest::readable).error(), std::errc::no_such_file_or_directory);
+    EXPECT_EQ(sel->remove(fd).error(), std::errc::no_such_file_or_directory);
+    EXPECT_EQ(calls() - before, 2);
 }
 
 // fcntl failing after the fd was made: the error comes back and the fd is closed.

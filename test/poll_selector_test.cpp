@@ -17,6 +17,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -398,6 +400,147 @@ TYPED_TEST(poll_selector_test, waker_wakes_a_blocked_poll_every_time) {
     ASSERT_TRUE(waker.wake());
     EXPECT_EQ(this->tokens(1s), std::vector<std::size_t>{99});
     EXPECT_TRUE(this->tokens(0ns).empty());
+}
+
+// Tokens of every event until a poll with a zero timeout comes back empty, sorted.
+template <class Poll, class Events>
+std::vector<std::size_t> all_tokens(Poll& poll, Events& events) {
+    std::vector<std::size_t> out;
+    for (;;) {
+        EXPECT_TRUE(poll.poll(events, 0ns));
+        if (events.empty()) break;
+        for (auto e : events) out.push_back(e.token().value);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// The private poll(2) set is patched in place: a remove moves the last registration into the
+// freed entry, and the moved one keeps its fd and token.
+TYPED_TEST(poll_selector_test, remove_moves_the_last_registration_and_it_keeps_its_token) {
+    std::vector<std::pair<mio::posix::pipe_sender, mio::posix::pipe_receiver>> pipes;
+    for (std::size_t i = 0; i < 5; ++i) {
+        pipes.push_back(mio::posix::pipe().value());
+        ASSERT_TRUE(this->poll.registry().add(pipes.back().second, mio::token{i}, mio::interest::readable));
+    }
+    EXPECT_TRUE(this->tokens(0ns).empty());  // the copy exists before the changes below
+    ASSERT_TRUE(this->poll.registry().remove(pipes[0].second));
+    ASSERT_TRUE(this->poll.registry().remove(pipes[2].second));
+    for (auto& p : pipes) ASSERT_EQ(write_all(p.first, 1), 1u);
+    EXPECT_EQ(all_tokens(this->poll, this->events), (std::vector<std::size_t>{1, 3, 4}));
+    ASSERT_TRUE(this->poll.registry().add(pipes[0].second, mio::token{10}, mio::interest::readable));
+    EXPECT_EQ(all_tokens(this->poll, this->events), std::vector<std::size_t>{10});
+}
+
+// A few changes between two polls are patched one by one; more than the queue of changes holds
+// (256) rebuild the copy. Either way the poll sees exactly the set as it is.
+TYPED_TEST(poll_selector_test, few_and_many_changes_between_two_polls) {
+    std::vector<std::pair<mio::posix::pipe_sender, mio::posix::pipe_receiver>> pipes;
+    for (std::size_t i = 0; i < 300; ++i) {
+        pipes.push_back(mio::posix::pipe().value());
+        ASSERT_TRUE(this->poll.registry().add(pipes.back().second, mio::token{i}, mio::interest::readable));
+    }
+    EXPECT_TRUE(this->tokens(0ns).empty());
+    auto& reg = this->poll.registry();
+    for (std::size_t changes : {10u, 290u}) {
+        std::vector<std::size_t> want;
+        for (std::size_t i = 0; i < pipes.size(); ++i) {
+            std::size_t t = changes * 1000 + i;
+            if (i < changes) ASSERT_TRUE(reg.modify(pipes[i].second, mio::token{t}, mio::interest::readable));
+            else t = i < 10 ? 10000 + i : i;  // unchanged in the second round: from the first
+            want.push_back(t);
+            ASSERT_EQ(write_all(pipes[i].first, 1), 1u);
+        }
+        std::sort(want.begin(), want.end());
+        EXPECT_EQ(all_tokens(this->poll, this->events), want) << changes << " changes";
+        for (auto& p : pipes) (void)drain(p.second);  // re-arms every one
+    }
+    // Removals past the queue's size: none of the removed fds is reported.
+    for (std::size_t i = 0; i < pipes.size(); i += 2) ASSERT_TRUE(reg.remove(pipes[i].second));
+    for (auto& p : pipes) ASSERT_EQ(write_all(p.first, 1), 1u);
+    auto got = all_tokens(this->poll, this->events);
+    EXPECT_EQ(got.size(), 150u);
+    for (auto t : got) EXPECT_EQ(t % 2, 1u) << t;
+}
+
+// Each handle polls its own copy: after another clone polled, this one rebuilds its copy from
+// the shared set instead of patching a copy that missed changes.
+TYPED_TEST(poll_selector_test, a_clone_that_polls_sees_the_set_as_it_is) {
+    auto& sel = this->poll.selector();
+    auto clone = sel.try_clone().value();
+    std::array<mio::poll_event, 8> buf{};
+    auto tokens_of = [&](mio::poll_selector& s) {
+        auto n = s.select(buf, 0ns).value();
+        std::vector<std::size_t> out;
+        for (std::size_t i = 0; i < n; ++i) out.push_back(buf[i].token);
+        return out;
+    };
+    auto a = mio::posix::pipe().value();
+    auto b = mio::posix::pipe().value();
+    auto c = mio::posix::pipe().value();
+    ASSERT_TRUE(this->poll.registry().add(a.second, mio::token{1}, mio::interest::readable));
+    ASSERT_EQ(write_all(a.first, 1), 1u);
+    EXPECT_EQ(tokens_of(sel), std::vector<std::size_t>{1});
+    ASSERT_TRUE(this->poll.registry().add(b.second, mio::token{2}, mio::interest::readable));
+    ASSERT_EQ(write_all(b.first, 1), 1u);
+    EXPECT_EQ(tokens_of(clone), std::vector<std::size_t>{2}) << "token 1 was delivered and not re-armed";
+    ASSERT_TRUE(this->poll.registry().remove(b.second));
+    ASSERT_TRUE(this->poll.registry().add(c.second, mio::token{3}, mio::interest::readable));
+    ASSERT_EQ(write_all(c.first, 1), 1u);
+    EXPECT_EQ(tokens_of(sel), std::vector<std::size_t>{3});
+    EXPECT_TRUE(tokens_of(clone).empty());
+}
+
+// A blocked poll is never left waiting for a change or a wake made while it is entering or
+// leaving poll(2): the poll counts itself in before it reads the flags, the other thread sets
+// its flag before it reads the count, so one of them sees the other. Raced 300 times each.
+TYPED_TEST(poll_selector_test, changes_and_wakes_racing_a_poll_are_never_lost) {
+    auto ends = mio::posix::pipe().value();  // not a structured binding: lambdas capture it (clang 14)
+    auto& tx = ends.first;
+    auto& rx = ends.second;
+    ASSERT_EQ(write_all(tx, 1), 1u);  // stays readable: each modify re-arms a ready source
+    ASSERT_TRUE(this->poll.registry().add(rx, mio::token{1}, mio::interest::readable));
+    EXPECT_EQ(this->tokens(1s), std::vector<std::size_t>{1});
+    auto reg = this->poll.registry().try_clone().value();
+    auto waker = TypeParam::waker_type::create(this->poll.registry(), mio::token{2}).value();
+    std::atomic<int> spins{0};  // a busy delay of a varying length, so the race hits every phase
+    for (int round = 0; round < 600; ++round) {
+        bool by_wake = round % 2 == 1;
+        std::thread t([&] {
+            for (int spin = 0; spin < round % 7 * 500; ++spin) spins.fetch_add(1, std::memory_order_relaxed);
+            if (by_wake) EXPECT_TRUE(waker.wake());
+            else EXPECT_TRUE(reg.modify(rx, mio::token{1}, mio::interest::readable));
+        });
+        auto start = std::chrono::steady_clock::now();
+        ASSERT_TRUE(this->poll.poll(this->events, 10s));
+        auto took = std::chrono::steady_clock::now() - start;
+        t.join();
+        ASSERT_LT(took, 5s) << "round " << round << ": the poll missed the " << (by_wake ? "wake" : "change");
+        ASSERT_EQ(this->events.size(), 1u) << "round " << round;
+        EXPECT_EQ((*this->events.begin()).token(), mio::token{by_wake ? 2u : 1u}) << "round " << round;
+    }
+}
+
+// On poll(2) the eventfd and pipe wakers send their wakes through the selector's notifier:
+// no fd of their own, and destroying the waker drops a wake no poll has seen yet.
+TYPED_TEST(poll_selector_test, waker_uses_the_selector_notifier_and_takes_its_wake_along) {
+    std::size_t before = mio_test::open_fd_count();
+    {
+        auto waker = TypeParam::waker_type::create(this->poll.registry(), mio::token{5}).value();
+        EXPECT_EQ(mio_test::open_fd_count(), before) << "the waker opened an fd of its own";
+        EXPECT_EQ(waker.policy().native_handle(), this->poll.selector().notify_handle());
+        ASSERT_TRUE(waker.wake());
+    }
+    EXPECT_TRUE(this->tokens(0ns).empty()) << "a destroyed waker's wake was reported";
+    auto waker = TypeParam::waker_type::create(this->poll.registry(), mio::token{6}).value();
+    ASSERT_TRUE(waker.wake());
+    EXPECT_EQ(this->tokens(0ns), std::vector<std::size_t>{6});
+    EXPECT_TRUE(this->tokens(0ns).empty());
+    // A moved-from waker fails instead of crashing.
+    auto moved = std::move(waker);
+    EXPECT_EQ(waker.wake().error(), std::errc::bad_file_descriptor);
+    ASSERT_TRUE(moved.wake());
+    EXPECT_EQ(this->tokens(0ns), std::vector<std::size_t>{6});
 }
 
 TYPED_TEST(poll_selector_test, no_allocation_in_select_after_warm_up) {

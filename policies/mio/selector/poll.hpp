@@ -4,15 +4,20 @@
 // Emulated edges: once an event is reported for a source, the readiness it reported is no
 // longer polled for until the source is re-armed. The fd stays in the poll(2) set, asking for
 // nothing, so that a later hang-up or error is still reported once (as epoll reports a new
-// EPOLLHUP/EPOLLERR edge); after POLLHUP/POLLERR/POLLNVAL it leaves the set until re-armed,
-// because poll(2) reports those on every call whatever it is asked. A source is re-armed by
+// EPOLLHUP/EPOLLERR edge); after POLLHUP/POLLERR/POLLNVAL it leaves the set (its entry's fd is
+// -1, which poll(2) skips) until re-armed, because poll(2) reports those on every call
+// whatever it is asked. A source is re-armed by
 //   - its own I/O returning would_block: the library's sockets and pipes carry the hooks()
 //     of this selector in their io_source_state and call rearm(fd) then;
-//   - registry.modify(), which re-arms with the new interest;
-//   - the eventfd and pipe wakers, which call rearm(fd) after every wake.
+//   - registry.modify(), which re-arms with the new interest.
 // A raw posix::source_fd has no hooks: its owner must call registry.modify() once it has
 // drained the fd to would_block, or it gets no further event (as with mio's poll backend).
 // It must also be removed before the fd is closed: poll(2) does not forget closed fds.
+//
+// Wakers: eventfd_waker and pipe_waker on this selector have no fd of their own. As in mio's
+// poll backend, a wake goes through the selector's internal notifier: it sets a flag, writes
+// the notifier only when a select may be blocked (one write(2), none when the polling thread
+// wakes itself), and the next select reports a readable event under the waker's token.
 //
 // Interest mapping: readable -> POLLIN | POLLRDHUP (Linux), writable -> POLLOUT,
 // priority -> POLLPRI. Event mapping (as mio's poll backend, plus POLLNVAL as an error):
@@ -23,16 +28,22 @@
 //   write_closed POLLHUP, or POLLOUT with POLLERR, or POLLERR alone
 //   priority     POLLPRI
 //
-// Threads: the interest set lives behind a mutex shared by every clone. select() never holds
-// the mutex while blocked in poll(2); it polls a private copy of the set, so add, modify,
+// Threads: the interest set lives behind a lock shared by every clone (a spin lock that yields:
+// each critical section is short; see poll_shared). select() never holds the lock while
+// blocked in poll(2); it polls a private copy of the set, so add, modify,
 // remove and rearm from other threads never wait for a poll. A change made while a poll is
 // blocked signals an internal notify fd (an eventfd on Linux, a pipe elsewhere, like mio's
-// notify pipe); the poll wakes, rebuilds its copy and polls again with what is left of its
-// timeout, so the change takes effect at once.
+// notify pipe); the poll wakes, patches its copy and polls again with what is left of its
+// timeout, so the change takes effect at once. A select with nothing changed since the last
+// one and nothing to report takes no lock (see poll_shared).
 //
-// Costs: each poll copies the interest set when it changed (O(n)) and poll(2) scans it
-// (O(n)); at most RLIMIT_NOFILE fds (poll fails with EINVAL beyond it). add allocates when the
-// set or the highest fd grows; select allocates nothing once the set has stopped growing.
+// Costs: the private copy mirrors the set entry for entry, and each change (add, modify,
+// remove, re-arm, a delivered event) is patched into it at its index: O(changes) per poll, a
+// full copy only when more than 256 changes piled up between two polls or when another clone
+// polled last. poll(2) itself scans the whole set (O(n)); at most RLIMIT_NOFILE fds (poll
+// fails with EINVAL beyond it). add allocates when the set or the highest fd grows; select
+// allocates nothing once the set has stopped growing. add calls fcntl(F_GETFD) to report a
+// closed fd as EBADF at once, as epoll_ctl does; modify and remove only on their error path.
 // Timeouts have nanosecond resolution through ppoll where libc has it (Linux, the BSDs);
 // elsewhere poll(2) with the timeout rounded up to whole milliseconds, never down to zero.
 #pragma once
@@ -53,7 +64,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <poll.h>
 #include <span>
@@ -98,7 +108,9 @@ public:
         if (!shared_) return std::errc::bad_file_descriptor;
         return shared_->add(fd, t, i);
     }
-    /// Changes token and interest and re-arms. Errors: EBADF (not an open fd), ENOENT (not registered).
+    /// Changes token and interest and re-arms. Errors: ENOENT (not registered), EBADF (not
+    /// registered and not an open fd). A registered fd closed before its remove is not
+    /// detected here (as in mio's poll backend): the next select reports it as an error.
     result<void> modify(int fd, token t, interest i) noexcept {
         if (!shared_) return std::errc::bad_file_descriptor;
         return shared_->modify(fd, t, i);
@@ -135,22 +147,15 @@ public:
         if (left && left->count() > 0) deadline = saturating_deadline(clock::now(), *left);
 
         for (;;) {
-            {
-                std::lock_guard lock(shared_->mutex());
-                shared_->begin_poll(fds_, ids_, built_);
-            }
-            int n = wait(left);
-            int err = errno;
-            std::size_t got;
-            {
-                std::lock_guard lock(shared_->mutex());
-                got = shared_->end_poll(fds_, ids_, out, cursor_, n);
-            }
+            bool woken = shared_->begin_poll(copy_);
+            int n = wait(woken ? std::optional<std::chrono::nanoseconds>(std::chrono::nanoseconds::zero()) : left);
+            int err = n < 0 ? errno : 0;  // before end_poll, whose drain may change errno
+            std::size_t got = shared_->end_poll(copy_, out, n);
             if (n < 0) [[unlikely]]
                 return detail::sys::make_error(err);
-            if (got > 0 || n == 0) return got;
-            // Woken by a change (or only by readiness that was removed meanwhile): poll the
-            // new set with what is left of the timeout.
+            if (got > 0 || (n == 0 && !woken)) return got;
+            // Woken by a change (or only by readiness that was removed meanwhile, or by a wake
+            // of a waker destroyed since): poll the new set with what is left of the timeout.
             if (left) {
                 if (left->count() == 0) return std::size_t{0};
                 auto now = clock::now();
@@ -159,6 +164,28 @@ public:
             }
         }
     }
+
+    /// The waker hook (see fd_waker): the eventfd and pipe wakers of a poll(2) selector have
+    /// no fd of their own; a wake sets a flag, and writes the internal notifier only when a
+    /// select may be blocked, and the next select reports a readable event under `t`.
+    /// Errors: file_exists when a waker is attached; bad_file_descriptor (moved-from).
+    result<void> attach_waker(token t) {
+        if (!shared_) return std::errc::bad_file_descriptor;
+        return shared_->attach_waker(t);
+    }
+    /// Forgets the waker and an undelivered wake.
+    void detach_waker() noexcept {
+        if (shared_) shared_->detach_waker();
+    }
+    /// Wakes a select (thread-safe, coalescing). Errors: bad_file_descriptor (moved-from), or
+    /// the notifier's (rare).
+    result<void> wake() const noexcept {
+        if (!shared_) [[unlikely]]
+            return std::errc::bad_file_descriptor;
+        return shared_->wake();
+    }
+    /// The fd a wake makes readable when a select is blocked (the internal notifier).
+    int notify_handle() const noexcept { return shared_ ? shared_->notify_handle() : -1; }
 
     static token event_token(const poll_event& e) noexcept { return token(e.token); }
     static bool is_readable(const poll_event& e) noexcept { return (e.revents & (POLLIN | POLLPRI)) != 0; }
@@ -191,22 +218,18 @@ private:
     }
 
     int wait(std::optional<std::chrono::nanoseconds> timeout) noexcept {
-        auto nfds = static_cast<nfds_t>(fds_.size());
+        auto nfds = static_cast<nfds_t>(copy_.fds.size());
 #if MIO_HAS_PPOLL
-        if (!timeout) return ::ppoll(fds_.data(), nfds, nullptr, nullptr);
+        if (!timeout) return ::ppoll(copy_.fds.data(), nfds, nullptr, nullptr);
         auto ts = detail::to_timespec<::timespec>(*timeout);
-        return ::ppoll(fds_.data(), nfds, &ts, nullptr);
+        return ::ppoll(copy_.fds.data(), nfds, &ts, nullptr);
 #else
-        return ::poll(fds_.data(), nfds, timeout ? detail::round_up_ms(*timeout) : -1);
+        return ::poll(copy_.fds.data(), nfds, timeout ? detail::round_up_ms(*timeout) : -1);
 #endif
     }
 
     std::shared_ptr<detail::poll_shared> shared_;
-    // This handle's private copy of the poll(2) set: index 0 is the notify fd; ids_ runs parallel.
-    std::vector<pollfd> fds_;
-    std::vector<std::uint64_t> ids_;
-    std::uint64_t built_ = 0;  // the set version fds_ was copied from (0: never)
-    std::size_t cursor_ = 0;   // where the next scan of revents starts
+    detail::poll_copy copy_;  // this handle's private copy of the poll(2) set
 };
 
 }  // namespace mio

@@ -1,16 +1,19 @@
 // detail::poll_shared: the interest set of mio::poll_selector, shared by a selector and its
-// clones behind one mutex: registrations, emulated-edge arming, and the notifier that wakes a
+// clones behind one lock: registrations, emulated-edge arming, and the notifier that wakes a
 // poll(2) blocked in another thread when the set changes (see poll.hpp for the semantics).
 #pragma once
 
+#include <mio/detail/config.hpp>
 #include <mio/detail/sys.hpp>
 #include <mio/interest.hpp>
 #include <mio/result.hpp>
 #include <mio/token.hpp>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
+#include <mutex>  // std::lock_guard
+#include <thread>
 #include <poll.h>
 #include <span>
 #include <vector>
@@ -55,170 +58,301 @@ struct poll_registration {
     std::uint64_t id;  // unique per add: a poll in flight never credits an old fd's readiness to a new one
 };
 
+// A selecting handle's private copy of the poll(2) set. It mirrors the shared registrations:
+// entry 0 is the notify fd, entry i + 1 is registration i (a quiet one with fd -1, which
+// poll(2) skips), so a change is patched in place at its index instead of copying the set.
+struct poll_copy {
+    std::vector<pollfd> fds;
+    std::vector<std::uint64_t> ids;  // parallel to fds: which add each entry came from
+    std::uint64_t epoch = 0;         // the shared epoch it was last rebuilt at (0: never)
+    std::size_t cursor = 1;          // the entry where the next scan of revents starts
+};
+
+// The lock of poll_shared. Every critical section is a few dozen instructions (add may grow a
+// vector; a rebuild copies the set), and the polling thread takes it about twice per event:
+// uncontended, lock and unlock are one atomic exchange and one store, where std::mutex costs two
+// calls into libc (about 50 instructions a pair). A waiter spins briefly, then yields its core.
+class spin_lock {
+public:
+    void lock() noexcept {
+        while (locked_.exchange(true, std::memory_order_acquire)) {
+            for (int spins = 0; locked_.load(std::memory_order_relaxed);) {
+                if (++spins > 64) std::this_thread::yield();
+            }
+        }
+    }
+    void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+private:
+    std::atomic<bool> locked_{false};
+};
+
 // The interest set shared by a poll_selector and its clones.
+//
+// Changes (add, modify, remove, rearm, delivery) are made under the lock and queue the index
+// they touched; the next poll applies only those to its copy (a full rebuild when the queue
+// overflows, or when another handle's copy was the current one). An idle poll takes no lock:
+// it announces itself in `pollers_`, then reads `changed_` and `wake_pending_`; a change or a
+// wake stores its flag, then reads `pollers_` and signals the notifier only when a poll may be
+// blocked. Both sides use sequentially consistent operations, so at least one of them sees the
+// other: either the poll applies the change (or returns the wake) before blocking, or the
+// notifier wakes it.
 class poll_shared {
 public:
-    explicit poll_shared(sys::notifier n) noexcept : notify_(std::move(n)) {}
+    explicit poll_shared(sys::notifier n) : notify_(std::move(n)) { dirty_.reserve(dirty_capacity); }
 
+    // add must tell a closed fd (EBADF) at once, as epoll_ctl does (DESIGN.md), and poll(2)
+    // cannot: it reports POLLNVAL only at the next poll. One fcntl(F_GETFD) per add is that
+    // price; modify and remove pay it only on their error path.
     result<void> add(int fd, token t, interest i) {
         if (!sys::is_open(fd)) return std::errc::bad_file_descriptor;
-        std::lock_guard lock(mutex_);
+        std::lock_guard lock(lock_);
         if (find(fd) != nullptr) return std::errc::file_exists;
         auto at = static_cast<std::size_t>(fd);
         if (slot_of_fd_.size() <= at) slot_of_fd_.resize(at + 1, 0);
         short ev = to_poll_events(i);
         regs_.push_back({fd, t.value, ev, ev, false, next_id_++});
         slot_of_fd_[at] = regs_.size();
-        changed();
+        changed(regs_.size() - 1);
         return {};
     }
 
+    // A registered fd was open when added; one closed since (a raw fd closed before its
+    // remove, which the docs forbid) is not looked for here, as in mio's poll backend: its
+    // next poll reports it as an error event (POLLNVAL).
     result<void> modify(int fd, token t, interest i) noexcept {
-        if (!sys::is_open(fd)) return std::errc::bad_file_descriptor;
-        std::lock_guard lock(mutex_);
-        auto* r = find(fd);
-        if (r == nullptr) return std::errc::no_such_file_or_directory;
-        r->token = t.value;
-        r->interest = r->armed = to_poll_events(i);
-        r->quiet = false;
-        changed();
-        return {};
+        {
+            std::lock_guard lock(lock_);
+            if (auto* r = find(fd)) {
+                r->token = t.value;
+                r->interest = r->armed = to_poll_events(i);
+                r->quiet = false;
+                changed(index_of(r));
+                return {};
+            }
+        }
+        return sys::is_open(fd) ? std::errc::no_such_file_or_directory : std::errc::bad_file_descriptor;
     }
 
     // A registered fd is removed even when already closed (that is how a raw fd closed too
     // early is cleaned up); an unregistered one gives EBADF when closed, ENOENT otherwise.
     result<void> remove(int fd) noexcept {
-        std::lock_guard lock(mutex_);
-        if (!erase(fd)) {
-            if (!sys::is_open(fd)) return std::errc::bad_file_descriptor;
-            return std::errc::no_such_file_or_directory;
+        {
+            std::lock_guard lock(lock_);
+            if (erase(fd)) return {};
         }
-        return {};
+        return sys::is_open(fd) ? std::errc::no_such_file_or_directory : std::errc::bad_file_descriptor;
     }
 
     void rearm(int fd) noexcept {
-        std::lock_guard lock(mutex_);
+        std::lock_guard lock(lock_);
         auto* r = find(fd);
         if (r == nullptr || (r->armed == r->interest && !r->quiet)) return;  // armed: no wake-up either
         r->armed = r->interest;
         r->quiet = false;
-        changed();
+        changed(index_of(r));
     }
 
     void forget(int fd) noexcept {
-        std::lock_guard lock(mutex_);
+        std::lock_guard lock(lock_);
         (void)erase(fd);
     }
 
     static void rearm_hook(void* self, int fd, std::uintptr_t&) noexcept { static_cast<poll_shared*>(self)->rearm(fd); }
     static void forget_hook(void* self, int fd, std::uintptr_t&) noexcept { static_cast<poll_shared*>(self)->forget(fd); }
 
-    // Called by select(), which owns `fds` and `ids` (its private copy of the set).
-    // Everything below runs with the mutex held by the caller.
-    std::mutex& mutex() noexcept { return mutex_; }
+    // The waker of this poll, sent through the notifier (one write(2) per wake, none when no
+    // poll is blocked), as mio's poll backend does: a wake is a flag that the next poll turns
+    // into a readable event under `t`. Errors: file_exists when one is attached.
+    result<void> attach_waker(token t) {
+        std::lock_guard lock(lock_);
+        if (has_waker_.load(std::memory_order_relaxed)) return std::errc::file_exists;
+        waker_token_.store(t.value, std::memory_order_relaxed);
+        has_waker_.store(true, std::memory_order_relaxed);
+        wake_pending_.store(false, std::memory_order_relaxed);
+        return {};
+    }
+    // Forgets the waker and its undelivered wake.
+    void detach_waker() noexcept {
+        std::lock_guard lock(lock_);
+        has_waker_.store(false, std::memory_order_relaxed);
+        wake_pending_.store(false, std::memory_order_relaxed);
+    }
+    // Thread-safe; wakes coalesce until a poll reports one. Errors: those of the notifier (rare).
+    result<void> wake() noexcept {
+        if (wake_pending_.exchange(true)) return {};  // already pending: the poll will see it
+        return signal_pollers();
+    }
 
-    // Before a poll: drops a stale notification, refreshes the copy if the set changed and
-    // counts the poller in, so that changes from now on wake it.
-    void begin_poll(std::vector<pollfd>& fds, std::vector<std::uint64_t>& ids, std::uint64_t& built) noexcept {
-        if (notified_) {
+    int notify_handle() const noexcept { return notify_.read_handle(); }
+
+    // Before a poll: counts the poller in (changes from now on signal it), drops a stale
+    // notification, and brings `copy` up to date. True when a wake is pending, so the poll
+    // must not block.
+    BOOST_FORCEINLINE bool begin_poll(poll_copy& copy) {
+        pollers_.fetch_add(1);
+        if (notified_.load(std::memory_order_relaxed)) [[unlikely]] {
             notify_.drain();
-            notified_ = false;
+            notified_.store(false);
         }
-        if (built != version_ || fds.empty()) {
-            // clear() keeps the capacity: no allocation once the set has stopped growing.
-            fds.clear();
-            ids.clear();
-            fds.push_back({notify_.read_handle(), POLLIN, 0});
-            ids.push_back(0);
-            for (const auto& r : regs_) {
-                if (r.quiet) continue;
-                fds.push_back({r.fd, r.armed, 0});
-                ids.push_back(r.id);
-            }
-            built = version_;
+        if (changed_.load() || copy.epoch != epoch_.load(std::memory_order_relaxed)) [[unlikely]] {
+            std::lock_guard lock(lock_);
+            sync(copy);
         }
-        // No clearing of revents: poll(2) writes every entry's revents when it succeeds, and
-        // end_poll reads none when it did not.
-        ++pollers_;
+        return wake_pending_.load();
     }
 
     // After a poll that returned `ready` (poll(2)'s count of entries with revents, or -1):
-    // moves reported readiness into `out` (at most out.size(); the rest stays armed and comes
-    // next time) and disarms what it reported. Returns how many. The scan stops at the
-    // `ready`-th entry with revents, so an idle poll costs nothing per registered fd.
-    std::size_t end_poll(std::span<const pollfd> fds, std::span<const std::uint64_t> ids, std::span<poll_event> out,
-                         std::size_t& cursor, int ready) noexcept {
-        --pollers_;
-        if (ready <= 0 || fds.empty()) return 0;
-        auto left = static_cast<std::size_t>(ready);
-        if (fds[0].revents != 0) {
+    // moves reported readiness (and a pending wake) into `out`, at most out.size() (the rest
+    // stays armed and comes next time), and disarms what it reported, in the shared set and in
+    // `copy`. Returns how many. An idle poll takes no lock and costs nothing per fd; otherwise
+    // the scan stops at the `ready`-th entry with revents.
+    BOOST_FORCEINLINE std::size_t end_poll(poll_copy& copy, std::span<poll_event> out, int ready) noexcept {
+        pollers_.fetch_sub(1);
+        if (ready <= 0) {
+            if (ready < 0 || !wake_pending_.load()) return 0;
+        } else if (copy.fds[0].revents != 0) {
             notify_.drain();
-            notified_ = false;
-            --left;
+            notified_.store(false);
+            --ready;
         }
-        std::size_t users = fds.size() - 1;
-        if (users == 0 || out.empty()) return 0;
+        if (out.empty()) [[unlikely]]
+            return 0;
         std::size_t n = 0;
-        // Start where the last full batch stopped, so a small buffer cannot starve late fds.
-        std::size_t start = cursor % users;
-        for (std::size_t k = 0; k < users && left > 0; ++k) {
-            std::size_t i = 1 + (start + k) % users;
-            if (fds[i].revents == 0) continue;
-            --left;
-            auto* r = find(fds[i].fd);
-            if (r == nullptr || r->id != ids[i]) continue;  // removed (or replaced) while polling
-            auto got = static_cast<short>(fds[i].revents & (r->armed | poll_always));
-            if (got == 0) continue;
-            if (n == out.size()) {
-                cursor = (start + k) % users;
-                return n;
+        // The wake first: a buffer full of fd events never holds it back.
+        if (wake_pending_.load(std::memory_order_relaxed) && wake_pending_.exchange(false) &&
+            has_waker_.load(std::memory_order_relaxed))
+            out[n++] = poll_event{waker_token_.load(std::memory_order_relaxed), POLLIN};
+        if (ready == 0) return n;
+        pollfd* fds = copy.fds.data();
+        const std::uint64_t* ids = copy.ids.data();
+        std::size_t size = copy.fds.size();
+        auto left = static_cast<std::size_t>(ready);
+        std::lock_guard lock(lock_);
+        bool current = copy.epoch == epoch_.load(std::memory_order_relaxed);
+        // Start where the last full batch stopped, so a small buffer cannot starve late fds:
+        // two plain passes (start..end, then 1..start).
+        std::size_t start = copy.cursor < size ? copy.cursor : 1;
+        for (int pass = 0; pass < 2; ++pass) {
+            std::size_t to = pass == 0 ? size : start;
+            for (std::size_t i = pass == 0 ? start : 1; i < to; ++i) {
+                if (fds[i].revents == 0) continue;
+                auto* r = i <= regs_.size() && regs_[i - 1].id == ids[i] ? &regs_[i - 1] : find(fds[i].fd);
+                if (r != nullptr && r->id == ids[i]) {  // else removed (or replaced) while polling
+                    if (auto got = static_cast<short>(fds[i].revents & (r->armed | poll_always))) {
+                        if (n == out.size()) {
+                            copy.cursor = i;
+                            return n;
+                        }
+                        out[n++] = poll_event{r->token, got};
+                        r->armed = static_cast<short>(r->armed & ~got);
+                        r->quiet = (got & poll_always) != 0;
+                        // Only this poll's copy needs the change (no other poll is blocked on
+                        // this set): it is patched here, in place, without waking anyone. A
+                        // registration that moved meanwhile has its old and new index queued,
+                        // and the next sync rewrites both.
+                        if (current) fds[i] = entry(*r);
+                    }
+                }
+                if (--left == 0) return n;
             }
-            out[n++] = poll_event{r->token, got};
-            r->armed = static_cast<short>(r->armed & ~got);
-            r->quiet = (got & poll_always) != 0;
-            ++version_;
         }
         return n;
     }
 
 private:
+    static constexpr std::size_t dirty_capacity = 256;
+
+    static pollfd entry(const poll_registration& r) noexcept { return {r.quiet ? -1 : r.fd, r.armed, 0}; }
+
     poll_registration* find(int fd) noexcept {
         if (fd < 0 || static_cast<std::size_t>(fd) >= slot_of_fd_.size()) return nullptr;
         std::size_t slot = slot_of_fd_[static_cast<std::size_t>(fd)];
         return slot == 0 ? nullptr : &regs_[slot - 1];
     }
+    std::size_t index_of(const poll_registration* r) const noexcept { return static_cast<std::size_t>(r - regs_.data()); }
 
     bool erase(int fd) noexcept {
         auto* r = find(fd);
         if (r == nullptr) return false;
-        std::size_t i = static_cast<std::size_t>(r - regs_.data());
+        std::size_t i = index_of(r);
         if (i + 1 != regs_.size()) {
             regs_[i] = regs_.back();
             slot_of_fd_[static_cast<std::size_t>(regs_[i].fd)] = i + 1;
         }
         regs_.pop_back();
         slot_of_fd_[static_cast<std::size_t>(fd)] = 0;
-        changed();
+        changed(i);  // the entry moved into i; when i was the last, the copy just shrinks
         return true;
     }
 
-    // The set changed: polls copy it afresh, and a blocked poll is woken to do so now.
-    void changed() noexcept {
-        ++version_;
-        if (pollers_ > 0 && !notified_) {
-            (void)notify_.signal();
-            notified_ = true;
+    // Registration `index` changed: queue it for the current copy, and wake a blocked poll so
+    // that it takes effect now. A full queue turns into a rebuild, so it never allocates.
+    BOOST_FORCEINLINE void changed(std::size_t index) noexcept {
+        if (!rebuild_) {
+            if (dirty_.size() == dirty_.capacity()) {
+                rebuild_ = true;
+                dirty_.clear();
+            } else {
+                dirty_.push_back(index);
+            }
         }
+        changed_.store(true);
+        (void)signal_pollers();
     }
 
-    std::mutex mutex_;
+    result<void> signal_pollers() noexcept {
+        if (pollers_.load() > 0 && !notified_.exchange(true)) return notify_.signal();
+        return {};
+    }
+
+    // Brings `copy` up to date, under the lock: the queued entries only, or all of them when
+    // the queue overflowed or another copy was synced since this one.
+    void sync(poll_copy& copy) {
+        std::size_t size = regs_.size() + 1;
+        // resize keeps the capacity: nothing is allocated once the set has stopped growing.
+        if (copy.fds.size() != size) [[unlikely]] {
+            copy.fds.resize(size);
+            copy.ids.resize(size);
+        }
+        if (rebuild_ || copy.epoch != epoch_.load(std::memory_order_relaxed)) {
+            copy.fds[0] = {notify_.read_handle(), POLLIN, 0};
+            copy.ids[0] = 0;
+            for (std::size_t i = 0; i < regs_.size(); ++i) {
+                copy.fds[i + 1] = entry(regs_[i]);
+                copy.ids[i + 1] = regs_[i].id;
+            }
+            copy.epoch = epoch_.load(std::memory_order_relaxed) + 1;
+            epoch_.store(copy.epoch, std::memory_order_relaxed);
+            rebuild_ = false;
+        } else {
+            for (std::size_t i : dirty_) {
+                if (i >= regs_.size()) continue;  // removed since
+                copy.fds[i + 1] = entry(regs_[i]);
+                copy.ids[i + 1] = regs_[i].id;
+            }
+        }
+        dirty_.clear();
+        changed_.store(false, std::memory_order_relaxed);
+    }
+
+    spin_lock lock_;
     sys::notifier notify_;
+    // Under lock_:
     std::vector<poll_registration> regs_;
     std::vector<std::size_t> slot_of_fd_;  // fd -> index + 1 in regs_, 0 when not registered
+    std::vector<std::size_t> dirty_;       // indices changed since the current copy was synced
+    bool rebuild_ = false;                 // the current copy must be rebuilt (dirty_ overflowed)
     std::uint64_t next_id_ = 1;
-    std::uint64_t version_ = 1;  // bumped on every change to regs_ or to what is armed
-    int pollers_ = 0;            // selects now blocked in poll(2)
-    bool notified_ = false;      // a signal sits unread in the notify fd
+    // Read without the lock (see the class comment):
+    std::atomic<std::uint64_t> epoch_{1};  // bumped by every rebuild; the copy holding it is current
+    std::atomic<bool> changed_{false};     // dirty_ or rebuild_ has something for the next sync
+    std::atomic<int> pollers_{0};          // selects between begin_poll and end_poll
+    std::atomic<bool> notified_{false};    // a signal sits unread in the notify fd
+    std::atomic<bool> wake_pending_{false};
+    // Written under lock_ (attach and detach), read by end_poll without it.
+    std::atomic<bool> has_waker_{false};
+    std::atomic<std::size_t> waker_token_{0};
 };
 
 }  // namespace detail
