@@ -124,6 +124,13 @@ inline auto byte_channel() {
 #endif
 }
 
+/// True on Windows builds.
+#if defined(_WIN32)
+inline constexpr bool is_windows = true;
+#else
+inline constexpr bool is_windows = false;
+#endif
+
 /// True when this Windows program runs under Wine (ntdll exports wine_get_version), where a few
 /// documented differences from Windows are checked as Wine behaves (doc/afd_selector.md, "Wine").
 inline bool under_wine() {

@@ -290,14 +290,19 @@ TYPED_TEST(udp_poll, multicast_v4_loopback_join_receive_leave) {
     auto tx = udp_socket::bind(any_port_v4);
     ASSERT_TRUE(rx && tx);
     const socket_address to(group, rx->local_addr()->port());
-    if (auto j = rx->join_multicast_v4(group, ipv4_address::loopback); !j)
+    // Windows (and Wine 8, in CI) loops multicast back on 127.0.0.1: this test must run there,
+    // never skip. Linux containers may have no multicast on lo.
+    constexpr bool must_run = mio_test::is_windows;
+    if (auto j = rx->join_multicast_v4(group, ipv4_address::loopback); !j) {
+        ASSERT_FALSE(must_run) << "join: " << j.error().message();
         GTEST_SKIP() << "no multicast on the loopback interface here (join: " << j.error().message() << ")";
+    }
     ASSERT_TRUE(tx->set_multicast_if_v4(ipv4_address::loopback));
     ASSERT_TRUE(tx->set_multicast_loop_v4(true));
     ASSERT_TRUE(this->registry().add(*rx, token{5}, interest::readable));
 
     auto sent = tx->send_to(text("to the group"), to);
-    if (!sent && (sent.error() == std::errc::network_unreachable || sent.error() == std::errc::no_such_device))
+    if (!sent && !must_run && (sent.error() == std::errc::network_unreachable || sent.error() == std::errc::no_such_device))
         GTEST_SKIP() << "no multicast route via the loopback interface here (send: " << sent.error().message() << ")";
     ASSERT_TRUE(sent) << sent.error().message();
     ASSERT_TRUE(this->wait_for(token{5}, [](const seen& s) { return s.readable; })) << "the group datagram never came";
