@@ -264,7 +264,22 @@ public:
     void issue_deferred() noexcept {
         if (!has_deferred_.load(std::memory_order_relaxed)) return;
         std::lock_guard lock(mutex_);
-        while (afd_sock* sock = deferred_head_) (void)submit(*sock);  // submit takes it off the list
+        while (afd_sock* sock = deferred_head_) {
+            undefer(*sock);
+            // Not re-armed since its event (a loop that reads or writes to would_block never gets
+            // here), so its socket may have been closed since, without remove. With no request in
+            // flight no LOCAL_CLOSE completion will say so, and a request naming a closed socket
+            // fails at once on Windows but stays pending for ever under Wine 8: check, and forget
+            // a closed one as that completion would.
+            // (getsockopt, not SIO_BASE_HANDLE, which Wine answers for a closed handle too.)
+            int type = 0, len = sizeof type;
+            if (::getsockopt(sock->socket, SOL_SOCKET, SO_TYPE, reinterpret_cast<char*>(&type), &len) != 0) {
+                auto it = socks_.find(sock->socket);
+                if (it != socks_.end() && it->second == sock) forget(it);
+                continue;
+            }
+            (void)submit(*sock);
+        }
         has_deferred_.store(false, std::memory_order_relaxed);
     }
 
