@@ -384,6 +384,44 @@ TEST_F(afd_test, many_sockets_span_several_afd_groups) {
     for (auto& pr : pairs) ASSERT_TRUE(poll_->registry().remove(pr.first));
 }
 
+// After an event, the request for what stays armed is issued when the next poll starts (a list
+// in the selector). Sockets removed or closed while on that list, wherever they sit in it, leave
+// it, and the others' requests are still issued: a close after their reported read is reported.
+TEST_F(afd_test, sockets_removed_or_closed_between_an_event_and_the_next_poll) {
+    std::vector<std::pair<raw_socket, raw_socket>> pairs;
+    for (int i = 0; i < 5; ++i) pairs.push_back(mio_test::tcp_pair());
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+        ASSERT_TRUE(poll_->registry().add(pairs[i].second, mio::token{20 + i}, mio::interest::readable));
+        ASSERT_EQ(pairs[i].first.send("x", 1), 1);
+    }
+    // All five completions queued, so that one poll reports them all and lists them all.
+    ::Sleep(100);
+    std::set<std::size_t> seen;
+    for (auto& e : poll_once(1s)) seen.insert(e.token);
+    ASSERT_EQ(seen.size(), pairs.size());
+    // Every socket is on the list now (nothing read to would_block). Remove one, close one
+    // without remove, and leave three.
+    char b;
+    ASSERT_TRUE(poll_->registry().remove(pairs[1].second));
+    SOCKET closed = pairs[3].second.native_handle();
+    pairs[3].second.close();
+    for (std::size_t i : {0u, 2u, 4u}) {
+        ASSERT_EQ(::recv(pairs[i].second.native_handle(), &b, 1, 0), 1);  // under Wine, FIN only after the data
+        pairs[i].first.close();
+    }
+    std::set<std::size_t> closes;
+    for (int round = 0; round < 20 && closes.size() < 3; ++round)
+        for (auto& e : poll_once(100ms)) {
+            EXPECT_NE(e.token, 21u) << "event of a removed socket";
+            EXPECT_NE(e.token, 23u) << "event of a closed socket";
+            if (e.read_closed) closes.insert(e.token);
+        }
+    EXPECT_EQ(closes, (std::set<std::size_t>{20, 22, 24}));
+    EXPECT_EQ(poll_->selector().remove(closed).error(), std::errc::no_such_file_or_directory)
+        << "a socket closed while on the list is forgotten";
+    for (std::size_t i : {0u, 2u, 4u}) ASSERT_TRUE(poll_->registry().remove(pairs[i].second));
+}
+
 TEST_F(afd_test, a_socket_closed_while_registered_is_forgotten) {
     auto [c, s] = mio_test::tcp_pair();
     ASSERT_TRUE(poll_->registry().add(s, mio::token{14}, mio::interest::readable));

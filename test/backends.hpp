@@ -13,6 +13,7 @@
 #  include <mio/waker/iocp.hpp>
 #else
 #  include <mio/posix/pipe.hpp>
+#  include <mio/posix/source_fd.hpp>
 #  include <mio/selector/epoll.hpp>
 #  include <mio/selector/poll.hpp>
 #  include <mio/waker/eventfd.hpp>
@@ -36,6 +37,9 @@
 
 #include <optional>
 #include <type_traits>
+#if !defined(_WIN32)
+#  include <unistd.h>
+#endif
 
 #include <string>
 
@@ -119,6 +123,43 @@ inline auto byte_channel() {
     return p ? std::make_optional(std::move(*p)) : std::nullopt;
 #endif
 }
+
+/// True on Windows builds.
+#if defined(_WIN32)
+inline constexpr bool is_windows = true;
+#else
+inline constexpr bool is_windows = false;
+#endif
+
+/// True when this Windows program runs under Wine (ntdll exports wine_get_version), where a few
+/// documented differences from Windows are checked as Wine behaves (doc/afd_selector.md, "Wine").
+inline bool under_wine() {
+#if defined(_WIN32)
+    static const bool wine = ::GetProcAddress(::GetModuleHandleW(L"ntdll.dll"), "wine_get_version") != nullptr;
+    return wine;
+#else
+    return false;
+#endif
+}
+
+/// The value byte_channel() holds: {writer, reader}.
+using byte_channel_type = decltype(byte_channel())::value_type;
+
+/// A borrowed raw handle as a source (never closed by it): posix::source_fd on POSIX, a
+/// SOCKET on Windows (where afd_selector polls sockets only). Built as `borrowed_source{h}`.
+#if defined(_WIN32)
+struct borrowed_source {
+    SOCKET handle;
+    SOCKET native_handle() const noexcept { return handle; }
+};
+inline constexpr SOCKET invalid_native = INVALID_SOCKET;
+/// Closes a handle released from a library type.
+inline void close_native(SOCKET s) { ::closesocket(s); }
+#else
+using borrowed_source = mio::posix::source_fd;
+inline constexpr int invalid_native = -1;
+inline void close_native(int fd) { ::close(fd); }
+#endif
 
 /// Base of the typed suites: a poll and events for backend B, and the check every test makes:
 /// as many fds open after the test as before it.

@@ -130,6 +130,53 @@ TEST_F(named_pipe_test, write_then_read) {
     EXPECT_EQ(read_all(client, 1, 2), "56");
 }
 
+// A write takes at most write_limit bytes (the pipe's buffer, allocated once): a longer one is a
+// short write, the rest goes after the writable event, and every byte arrives once and in order.
+TEST_F(named_pipe_test, a_write_over_the_limit_is_short_and_every_byte_arrives_in_order) {
+    static_assert(named_pipe::write_limit == 4096);
+    auto [server, client] = pair();
+    ASSERT_TRUE(poll_->registry().add(server, mio::token{0}, mio::interest::writable));
+    ASSERT_TRUE(poll_->registry().add(client, mio::token{1}, mio::interest::readable));
+    ASSERT_TRUE(wait_for(0, false, true));
+    std::string data(3 * named_pipe::write_limit + 1000, '\0');
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>('a' + (i * 7) % 26);
+
+    auto first = server.write(std::span<const char>(data));
+    ASSERT_TRUE(first) << first.error().message();
+    EXPECT_EQ(*first, named_pipe::write_limit) << "a write over the limit is short by exactly the rest";
+    std::size_t sent = *first, writes = 1;
+    std::string got;
+    char buf[1000];
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (got.size() < data.size() && std::chrono::steady_clock::now() < deadline) {
+        if (sent < data.size()) {
+            auto n = server.write(std::span<const char>(data).subspan(sent));
+            if (n) {
+                EXPECT_EQ(*n, std::min(named_pipe::write_limit, data.size() - sent));
+                sent += *n;
+                ++writes;
+            } else {
+                ASSERT_TRUE(mio::is_would_block(n.error())) << n.error().message();
+            }
+        }
+        for (;;) {
+            auto r = client.read(std::span<char>(buf));
+            if (!r) {
+                ASSERT_TRUE(mio::is_would_block(r.error())) << r.error().message();
+                break;
+            }
+            ASSERT_GT(*r, 0u) << "early end of stream";
+            got.append(buf, *r);
+        }
+        poll_into_seen(50ms);
+        seen_.clear();
+    }
+    EXPECT_EQ(sent, data.size());
+    EXPECT_EQ(writes, 4u) << "three full writes and the 1000-byte rest";
+    ASSERT_EQ(got.size(), data.size());
+    EXPECT_TRUE(got == data) << "bytes lost, repeated or out of order";
+}
+
 TEST_F(named_pipe_test, connect_before_client) {
     auto name = unique_name();
     auto server = named_pipe::create(name);

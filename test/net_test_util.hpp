@@ -13,6 +13,10 @@
 
 #include <gtest/gtest.h>
 
+#if !defined(_WIN32)
+#  include <sys/socket.h>
+#endif
+
 #include <chrono>
 #include <optional>
 #include <ostream>
@@ -99,6 +103,19 @@ protected:
         return out;
     }
 };
+
+/// A new unconnected, unbound socket as the library makes them (non-blocking, not inherited),
+/// made with the OS's own call: for from_native. family AF_INET/AF_INET6, type SOCK_STREAM/DGRAM.
+inline auto new_native_socket(int family, int type) {
+#if defined(_WIN32)
+    SOCKET s = ::WSASocketW(family, type, 0, nullptr, 0, WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+    u_long on = 1;
+    if (s != INVALID_SOCKET) ::ioctlsocket(s, FIONBIO, &on);
+    return s;
+#else
+    return ::socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+#endif
+}
 
 /// Accepts one connection, retrying on would_block for up to 5 s.
 inline mio::result<std::pair<mio::net::tcp_stream, mio::net::socket_address>> accept_one(mio::net::tcp_listener& l) {

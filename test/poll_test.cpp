@@ -1,9 +1,9 @@
 // basic_poll over every backend: timeouts, readiness, edge triggering, registration errors.
+// The byte channel is a pipe on POSIX and a loopback TCP connection on Windows (byte_channel()),
+// the borrowed raw source posix::source_fd there and a borrowed SOCKET here (borrowed_source).
 #include "backends.hpp"
 #include "fd_count.hpp"
 
-#include <mio/posix/pipe.hpp>
-#include <mio/posix/source_fd.hpp>
 #include <mio/waker/none.hpp>
 
 #include <gtest/gtest.h>
@@ -41,7 +41,8 @@ const seen_event* find(const std::vector<seen_event>& v, std::size_t token) {
     return nullptr;
 }
 
-void write_bytes(mio::posix::pipe_sender& tx, std::size_t n) {
+template <class Sender>
+void write_bytes(Sender& tx, std::size_t n) {
     std::vector<char> data(n, 'x');
     auto w = tx.write(std::span<const char>(data));
     ASSERT_TRUE(w) << w.error().message();
@@ -91,7 +92,7 @@ TYPED_TEST(poll_test, blocking_poll_is_woken_from_another_thread) {
 }
 
 TYPED_TEST(poll_test, pipe_events_carry_their_tokens) {
-    auto p = mio::posix::pipe();
+    auto p = mio_test::byte_channel();
     ASSERT_TRUE(p);
     auto& [tx, rx] = *p;
     auto& reg = this->poll().registry();
@@ -118,7 +119,7 @@ TYPED_TEST(poll_test, pipe_events_carry_their_tokens) {
 }
 
 TYPED_TEST(poll_test, edge_triggered_no_second_event_without_new_data) {
-    auto p = mio::posix::pipe();
+    auto p = mio_test::byte_channel();
     ASSERT_TRUE(p);
     auto& [tx, rx] = *p;
     ASSERT_TRUE(this->poll().registry().add(rx, mio::token{1}, mio::interest::readable));
@@ -146,7 +147,7 @@ TYPED_TEST(poll_test, edge_triggered_no_second_event_without_new_data) {
 }
 
 TYPED_TEST(poll_test, modify_switches_interest) {
-    auto p = mio::posix::pipe();
+    auto p = mio_test::byte_channel();
     ASSERT_TRUE(p);
     auto& tx = p->first;
     auto& reg = this->poll().registry();
@@ -163,7 +164,7 @@ TYPED_TEST(poll_test, modify_switches_interest) {
 }
 
 TYPED_TEST(poll_test, remove_stops_events) {
-    auto p = mio::posix::pipe();
+    auto p = mio_test::byte_channel();
     ASSERT_TRUE(p);
     auto& [tx, rx] = *p;
     auto& reg = this->poll().registry();
@@ -179,7 +180,7 @@ TYPED_TEST(poll_test, remove_stops_events) {
 }
 
 TYPED_TEST(poll_test, remove_drops_an_event_already_pending) {
-    auto p = mio::posix::pipe();
+    auto p = mio_test::byte_channel();
     ASSERT_TRUE(p);
     auto& [tx, rx] = *p;
     auto& reg = this->poll().registry();
@@ -191,7 +192,7 @@ TYPED_TEST(poll_test, remove_drops_an_event_already_pending) {
 }
 
 TYPED_TEST(poll_test, dropping_a_registered_pipe_end_removes_it) {
-    auto p = mio::posix::pipe();
+    auto p = mio_test::byte_channel();
     ASSERT_TRUE(p);
     auto tx = std::move(p->first);
     {
@@ -204,7 +205,7 @@ TYPED_TEST(poll_test, dropping_a_registered_pipe_end_removes_it) {
 }
 
 TYPED_TEST(poll_test, closing_the_sender_gives_read_closed) {
-    auto p = mio::posix::pipe();
+    auto p = mio_test::byte_channel();
     ASSERT_TRUE(p);
     auto rx = std::move(p->second);
     ASSERT_TRUE(this->poll().registry().add(rx, mio::token{1}, mio::interest::readable));
@@ -220,12 +221,20 @@ TYPED_TEST(poll_test, closing_the_sender_gives_read_closed) {
 }
 
 TYPED_TEST(poll_test, closing_the_receiver_gives_write_closed) {
-    auto p = mio::posix::pipe();
+    auto p = mio_test::byte_channel();
     ASSERT_TRUE(p);
     auto tx = std::move(p->first);
     ASSERT_TRUE(this->poll().registry().add(tx, mio::token{2}, mio::interest::writable));
     (void)poll_once(this->poll(), this->events_, 1s);  // the initial writable edge
-    { auto rx = std::move(p->second); }
+    {
+        auto rx = std::move(p->second);
+#if defined(_WIN32)
+        // The channel is TCP here: a receiver's FIN closes only its own direction, so the writer
+        // learns nothing from it (epoll and AFD alike); a receiver that goes away with a reset
+        // (linger 0) is what closes the writer's direction (AFD_POLL_ABORT).
+        ASSERT_TRUE(rx.set_linger(std::chrono::seconds(0)));
+#endif
+    }
     auto got = poll_once(this->poll(), this->events_, 1s);
     auto* e = find(got, 2);
     ASSERT_NE(e, nullptr);
@@ -233,22 +242,22 @@ TYPED_TEST(poll_test, closing_the_receiver_gives_write_closed) {
 }
 
 TYPED_TEST(poll_test, adding_a_closed_fd_is_ebadf) {
-    auto p = mio::posix::pipe();
+    auto p = mio_test::byte_channel();
     ASSERT_TRUE(p);
-    int fd = p->second.release();
-    ::close(fd);
-    mio::posix::source_fd closed{fd};
+    auto fd = p->second.release();
+    mio_test::close_native(fd);
+    mio_test::borrowed_source closed{fd};
     auto r = this->poll().registry().add(closed, mio::token{1}, mio::interest::readable);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), std::errc::bad_file_descriptor);
-    mio::posix::source_fd negative{-1};
+    mio_test::borrowed_source negative{mio_test::invalid_native};
     r = this->poll().registry().add(negative, mio::token{1}, mio::interest::readable);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), std::errc::bad_file_descriptor);
 }
 
 TYPED_TEST(poll_test, double_add_is_eexist) {
-    auto p = mio::posix::pipe();
+    auto p = mio_test::byte_channel();
     ASSERT_TRUE(p);
     auto& reg = this->poll().registry();
     ASSERT_TRUE(reg.add(p->second, mio::token{1}, mio::interest::readable));
@@ -256,7 +265,7 @@ TYPED_TEST(poll_test, double_add_is_eexist) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), std::errc::file_exists);
 
-    mio::posix::source_fd raw{p->first.native_handle()};
+    mio_test::borrowed_source raw{p->first.native_handle()};
     ASSERT_TRUE(reg.add(raw, mio::token{3}, mio::interest::writable));
     r = reg.add(raw, mio::token{4}, mio::interest::writable);
     if constexpr (mio_test::is_kqueue<typename TypeParam::selector_type>) {
@@ -274,23 +283,23 @@ TYPED_TEST(poll_test, double_add_is_eexist) {
 }
 
 TYPED_TEST(poll_test, temporary_source_fd_registers_like_a_named_one) {
-    auto p = mio::posix::pipe();
+    auto p = mio_test::byte_channel();
     ASSERT_TRUE(p);
     auto& reg = this->poll().registry();
-    int fd = p->second.native_handle();
-    ASSERT_TRUE(reg.add(mio::posix::source_fd{fd}, mio::token{8}, mio::interest::readable));
+    auto fd = p->second.native_handle();
+    ASSERT_TRUE(reg.add(mio_test::borrowed_source{fd}, mio::token{8}, mio::interest::readable));
     write_bytes(p->first, 1);
     auto got = poll_once(this->poll(), this->events_, 1s);
     EXPECT_NE(find(got, 8), nullptr);
-    ASSERT_TRUE(reg.modify(mio::posix::source_fd{fd}, mio::token{9}, mio::interest::readable));
-    ASSERT_TRUE(reg.remove(mio::posix::source_fd{fd}));
-    auto r = reg.remove(mio::posix::source_fd{fd});
+    ASSERT_TRUE(reg.modify(mio_test::borrowed_source{fd}, mio::token{9}, mio::interest::readable));
+    ASSERT_TRUE(reg.remove(mio_test::borrowed_source{fd}));
+    auto r = reg.remove(mio_test::borrowed_source{fd});
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), std::errc::no_such_file_or_directory);
 }
 
 TYPED_TEST(poll_test, modify_or_remove_of_unregistered_is_enoent) {
-    auto p = mio::posix::pipe();
+    auto p = mio_test::byte_channel();
     ASSERT_TRUE(p);
     auto& reg = this->poll().registry();
     auto r = reg.modify(p->second, mio::token{1}, mio::interest::readable);
@@ -300,7 +309,7 @@ TYPED_TEST(poll_test, modify_or_remove_of_unregistered_is_enoent) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), std::errc::no_such_file_or_directory);
 
-    mio::posix::source_fd raw{p->first.native_handle()};
+    mio_test::borrowed_source raw{p->first.native_handle()};
     r = reg.modify(raw, mio::token{1}, mio::interest::writable);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), std::errc::no_such_file_or_directory);
@@ -313,7 +322,7 @@ TYPED_TEST(poll_test, source_registered_with_another_poll_is_refused_in_debug_bu
     if (!MIO_DEBUG_CHECKS) GTEST_SKIP() << "the one-registry check exists in debug builds only (as in mio)";
     auto other = TypeParam::poll_type::create();
     ASSERT_TRUE(other);
-    auto p = mio::posix::pipe();
+    auto p = mio_test::byte_channel();
     ASSERT_TRUE(p);
     ASSERT_TRUE(this->poll().registry().add(p->second, mio::token{1}, mio::interest::readable));
     auto r = other->registry().add(p->second, mio::token{1}, mio::interest::readable);
@@ -327,11 +336,11 @@ TYPED_TEST(poll_test, source_registered_with_another_poll_is_refused_in_debug_bu
 }
 
 TYPED_TEST(poll_test, moved_source_keeps_its_registration) {
-    auto p = mio::posix::pipe();
+    auto p = mio_test::byte_channel();
     ASSERT_TRUE(p);
     auto& reg = this->poll().registry();
     ASSERT_TRUE(reg.add(p->second, mio::token{5}, mio::interest::readable));
-    mio::posix::pipe_receiver moved = std::move(p->second);
+    auto moved = std::move(p->second);
     write_bytes(p->first, 1);
     auto got = poll_once(this->poll(), this->events_, 1s);
     EXPECT_NE(find(got, 5), nullptr);
@@ -344,9 +353,9 @@ TYPED_TEST(poll_test, fixed_capacity_spreads_events_over_polls_and_loses_none) {
     ASSERT_TRUE(sp);
     typename small_poll::events_type events;
     ASSERT_EQ(events.capacity(), 4u);
-    std::vector<std::pair<mio::posix::pipe_sender, mio::posix::pipe_receiver>> pipes;
+    std::vector<mio_test::byte_channel_type> pipes;
     for (std::size_t i = 0; i < 10; ++i) {
-        auto p = mio::posix::pipe();
+        auto p = mio_test::byte_channel();
         ASSERT_TRUE(p);
         pipes.push_back(std::move(*p));
         ASSERT_TRUE(sp->registry().add(pipes.back().second, mio::token{i}, mio::interest::readable));
@@ -376,7 +385,7 @@ TYPED_TEST(poll_test, zero_capacity_is_invalid_argument) {
 }
 
 TYPED_TEST(poll_test, poll_and_events_are_movable) {
-    auto p = mio::posix::pipe();
+    auto p = mio_test::byte_channel();
     ASSERT_TRUE(p);
     ASSERT_TRUE(this->poll().registry().add(p->second, mio::token{1}, mio::interest::readable));
     auto moved_poll = std::move(*this->poll_);
@@ -387,7 +396,7 @@ TYPED_TEST(poll_test, poll_and_events_are_movable) {
 }
 
 TYPED_TEST(poll_test, events_print) {
-    auto p = mio::posix::pipe();
+    auto p = mio_test::byte_channel();
     ASSERT_TRUE(p);
     ASSERT_TRUE(this->poll().registry().add(p->first, mio::token{42}, mio::interest::writable));
     ASSERT_TRUE(this->poll().poll(this->events_, 1s));

@@ -1,5 +1,7 @@
 // TCP through the public API: tcp_listener and tcp_stream on 127.0.0.1 and ::1, registered
-// with every backend. Each test checks that it leaves no file descriptor open.
+// with every backend. Each test checks that it leaves no file descriptor open (on Windows: no
+// handle). The Windows build (afd rows, under Wine in CI) compiles out the POSIX-only cases
+// (fcntl flags, fork and RLIMIT_NOFILE); windows_net_test checks the Windows socket flags.
 #include <mio/net/tcp_listener.hpp>
 #include <mio/net/tcp_stream.hpp>
 
@@ -14,18 +16,20 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <dirent.h>
-#include <fcntl.h>
 #include <random>
 #include <set>
 #include <string>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <thread>
 #include <type_traits>
-#include <unistd.h>
 #include <vector>
+#if !defined(_WIN32)
+#  include <dirent.h>
+#  include <fcntl.h>
+#  include <sys/resource.h>
+#  include <sys/socket.h>
+#  include <sys/wait.h>
+#  include <unistd.h>
+#endif
 
 namespace {
 
@@ -57,10 +61,12 @@ TEST_F(tcp, sockets_are_nonblocking_and_close_on_exec) {
     auto l = tcp_listener::bind(any_port_v4);
     ASSERT_TRUE(l) << l.error().message();
     auto [client, server] = mio_test::connected_pair();
+#if !defined(_WIN32)  // Windows: windows_net_test, sockets_are_overlapped_non_inheritable_and_non_blocking
     for (int fd : {l->native_handle(), client.native_handle(), server.native_handle()}) {
         EXPECT_TRUE(::fcntl(fd, F_GETFL) & O_NONBLOCK);
         EXPECT_TRUE(::fcntl(fd, F_GETFD) & FD_CLOEXEC);
     }
+#endif
     // An empty listener and an idle stream say would_block.
     EXPECT_TRUE(would_block(l->accept()));
     char buf[8];
@@ -107,11 +113,20 @@ TEST_F(tcp, options_round_trip) {
     EXPECT_EQ(client.set_ttl(256).error(), std::errc::invalid_argument);
 
     EXPECT_EQ(*client.keepalive(), std::nullopt);
+#if defined(_WIN32)
+    // Windows sets keep-alive timing only through SIO_KEEPALIVE_VALS, which cannot be read back:
+    // the library offers SO_KEEPALIVE alone there and says so for a timing (after turning
+    // keep-alive on, as the POSIX path does before setting the timings).
+    EXPECT_EQ(client.set_keepalive(keepalive_params{.idle = 30s}).error(), std::errc::operation_not_supported);
+    ASSERT_TRUE(client.set_keepalive(keepalive_params{}));
+    EXPECT_EQ(*client.keepalive(), keepalive_params{});
+#else
     keepalive_params p{.idle = 30s, .interval = 5s, .count = 3};
     ASSERT_TRUE(client.set_keepalive(p));
     EXPECT_EQ(*client.keepalive(), p);
     ASSERT_TRUE(client.set_keepalive(keepalive_params{.idle = 60s}));  // only idle changes
     EXPECT_EQ(*client.keepalive(), (keepalive_params{.idle = 60s, .interval = 5s, .count = 3}));
+#endif
     ASSERT_TRUE(client.set_keepalive(std::nullopt));
     EXPECT_EQ(*client.keepalive(), std::nullopt);
     EXPECT_EQ(client.set_keepalive(keepalive_params{.count = 0}).error(), std::errc::invalid_argument);
@@ -143,7 +158,7 @@ TEST_F(tcp, ttl_on_v6_is_the_hop_limit) {
     EXPECT_EQ(*client.ttl(), 17u);
     int hops = 0;
     socklen_t len = sizeof hops;
-    ASSERT_EQ(::getsockopt(client.native_handle(), IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops, &len), 0);
+    ASSERT_EQ(::getsockopt(client.native_handle(), IPPROTO_IPV6, IPV6_UNICAST_HOPS, reinterpret_cast<char*>(&hops), &len), 0);
     EXPECT_EQ(hops, 17);
 }
 
@@ -207,9 +222,11 @@ TEST_F(tcp, writing_to_a_reset_peer_fails_without_sigpipe) {
 
 TEST_F(tcp, release_and_from_native_hand_the_fd_over) {
     auto [client, server] = mio_test::connected_pair();
-    int fd = server.release();
-    EXPECT_EQ(server.native_handle(), -1);
+    auto fd = server.release();
+    EXPECT_EQ(server.native_handle(), mio_test::invalid_native);
+#if !defined(_WIN32)
     EXPECT_GE(::fcntl(fd, F_GETFD), 0) << "release closed the fd";
+#endif
     auto adopted = tcp_stream::from_native(fd);
     ASSERT_EQ(*client.write(text("hi")), 2u);
     EXPECT_EQ(mio_test::read_some(adopted, 2), "hi");
@@ -237,14 +254,15 @@ TEST_F(tcp, shutdown_read_write_both) {
     ASSERT_TRUE(other.client.shutdown(shutdown_how::read));
     EXPECT_EQ(*other.client.read(std::span<char>(buf)), 0u);
     // A stream that never connected cannot be shut down.
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    ASSERT_GE(fd, 0);
+    auto fd = mio_test::new_native_socket(AF_INET, SOCK_STREAM);
+    ASSERT_NE(fd, mio_test::invalid_native);
     EXPECT_EQ(tcp_stream::from_native(fd).shutdown(shutdown_how::write).error(), std::errc::not_connected);
 }
 
 // Out of file descriptors: accept fails with EMFILE (the connection stays queued), and works
 // again once an fd is free. RLIMIT_NOFILE is lowered in a child process so that the test
 // runner's own limit is untouched; the child's exit code says which step failed.
+#if !defined(_WIN32)  // fork and RLIMIT_NOFILE are POSIX (Windows has no per-process socket limit to lower)
 TEST_F(tcp, accept_when_out_of_fds_is_emfile_and_recovers) {
     auto l = tcp_listener::bind(any_port_v4);
     ASSERT_TRUE(l);
@@ -292,6 +310,7 @@ TEST_F(tcp, accept_when_out_of_fds_is_emfile_and_recovers) {
     auto s = mio_test::accept_one(*l);
     ASSERT_TRUE(s) << s.error().message();
 }
+#endif
 
 // ---------------------------------------------------------------------------------------
 // With a poll, over every backend
@@ -379,10 +398,19 @@ TYPED_TEST(tcp_poll, read_returns_zero_at_end_of_stream_and_the_event_says_read_
     ASSERT_TRUE(this->registry().add(server, token{5}, interest::readable));
     ASSERT_EQ(*client.write(text("last words")), 10u);
     { auto gone = std::move(client); }
+    if (mio_test::under_wine()) {
+        // Wine raises AFD_POLL_DISCONNECT only once the receive queue is empty, where Windows
+        // (and every POSIX backend) reports the FIN behind unread data: read first there
+        // (doc/afd_selector.md, "Wine").
+        ASSERT_TRUE(this->wait_for(token{5}, [](const seen& s) { return s.readable; }));
+        EXPECT_EQ(mio_test::read_some(server, 100), "last words");
+    }
     auto ev = this->wait_for(token{5}, [](const seen& s) { return s.read_closed; });
     ASSERT_TRUE(ev) << "no read_closed event";
     EXPECT_TRUE(ev->readable);
-    EXPECT_EQ(mio_test::read_some(server, 100), "last words");
+    if (!mio_test::under_wine()) {
+        EXPECT_EQ(mio_test::read_some(server, 100), "last words");
+    }
     char buf[8];
     auto n = server.read(std::span<char>(buf));
     ASSERT_TRUE(n);
@@ -412,7 +440,13 @@ TYPED_TEST(tcp_poll, connect_to_a_closed_port_reports_connection_refused) {
     } else {
         EXPECT_EQ(*err, std::errc::connection_refused) << err->message();
     }
-    EXPECT_FALSE(*s->take_error()) << "take_error clears the error";
+    if (!mio_test::under_wine()) {
+        EXPECT_FALSE(*s->take_error()) << "take_error clears the error";
+    } else {
+        // Wine keeps a failed connect's SO_ERROR after it is read (Windows documents that reading
+        // clears it): the same error again (doc/afd_selector.md, "Wine").
+        EXPECT_EQ(*s->take_error(), std::errc::connection_refused);
+    }
     EXPECT_EQ(s->peer_addr().error(), std::errc::not_connected);
 }
 
@@ -426,7 +460,7 @@ TYPED_TEST(tcp_poll, partial_writes_with_a_small_send_buffer_deliver_every_byte_
     // no better a test and much slower: below one loopback segment (64 KiB) every round
     // waits for a delayed ACK.
     int small = 64 * 1024;
-    ASSERT_EQ(::setsockopt(client.native_handle(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
+    ASSERT_EQ(::setsockopt(client.native_handle(), SOL_SOCKET, SO_SNDBUF, reinterpret_cast<const char*>(&small), sizeof small), 0);
     ASSERT_TRUE(this->registry().add(client, token{1}, interest::writable));
     ASSERT_TRUE(this->registry().add(server, token{2}, interest::readable));
 
@@ -560,7 +594,7 @@ TYPED_TEST(tcp_poll, a_moved_socket_keeps_its_registration) {
     auto [client, server] = mio_test::connected_pair();
     ASSERT_TRUE(this->registry().add(server, token{12}, interest::readable));
     tcp_stream moved = std::move(server);
-    EXPECT_EQ(server.native_handle(), -1);
+    EXPECT_EQ(server.native_handle(), mio_test::invalid_native);
     ASSERT_EQ(*client.write(text("after move")), 10u);
     ASSERT_TRUE(this->wait_for(token{12})) << "no event for the moved stream";
     EXPECT_EQ(mio_test::read_some(moved, 10), "after move");
@@ -578,7 +612,7 @@ TYPED_TEST(tcp_poll, a_moved_socket_keeps_its_registration) {
 TYPED_TEST(tcp_poll, destroying_a_registered_socket_removes_it) {
     auto [client, server] = mio_test::connected_pair();
     ASSERT_TRUE(this->registry().add(server, token{14}, interest::readable | interest::writable));
-    int old_fd = server.native_handle();
+    auto old_fd = server.native_handle();
     { auto gone = std::move(server); }
     (void)client.write(text("to nobody"));
     for (auto t : this->tokens_during(150ms)) EXPECT_NE(t, token{14}) << "event for a destroyed socket";

@@ -8,11 +8,13 @@
 
 #include <array>
 #include <cstring>
-#include <fcntl.h>
-#include <net/if.h>
 #include <string>
-#include <sys/socket.h>
 #include <type_traits>
+#if !defined(_WIN32)
+#  include <fcntl.h>
+#  include <net/if.h>
+#  include <sys/socket.h>
+#endif
 #include <utility>
 
 namespace {
@@ -54,8 +56,10 @@ class udp : public mio_test::fd_leak_check {};
 TEST_F(udp, bound_socket_is_nonblocking_close_on_exec_and_empty) {
     auto s = udp_socket::bind(any_port_v4);
     ASSERT_TRUE(s) << s.error().message();
+#if !defined(_WIN32)  // Windows: windows_net_test, sockets_are_overlapped_non_inheritable_and_non_blocking
     EXPECT_TRUE(::fcntl(s->native_handle(), F_GETFL) & O_NONBLOCK);
     EXPECT_TRUE(::fcntl(s->native_handle(), F_GETFD) & FD_CLOEXEC);
+#endif
     auto addr = *s->local_addr();
     EXPECT_EQ(std::get<ipv4_address>(addr.ip()), ipv4_address::loopback);
     EXPECT_NE(addr.port(), 0);
@@ -63,7 +67,12 @@ TEST_F(udp, bound_socket_is_nonblocking_close_on_exec_and_empty) {
     EXPECT_TRUE(would_block(s->recv_from(std::span<char>(buf))));
     EXPECT_TRUE(would_block(s->recv(std::span<char>(buf))));
     EXPECT_EQ(s->peer_addr().error(), std::errc::not_connected);
-    EXPECT_EQ(s->send(text("x")).error(), std::errc::destination_address_required);
+    if (mio_test::under_wine()) {
+        // Wine says WSAEINVAL for a send on an unconnected datagram socket (doc/afd_selector.md).
+        EXPECT_EQ(s->send(text("x")).error(), std::errc::invalid_argument);
+    } else {
+        EXPECT_EQ(s->send(text("x")).error(), std::errc::destination_address_required);
+    }
     EXPECT_FALSE(*s->take_error());
 }
 
@@ -114,8 +123,8 @@ TEST_F(udp, v6_options_round_trip) {
     EXPECT_TRUE(s->only_v6());  // readable; its value is the system default (bindv6only)
 
     // IPV6_V6ONLY can change only before bind: on a socket adopted unbound.
-    int fd = ::socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    ASSERT_GE(fd, 0);
+    auto fd = mio_test::new_native_socket(AF_INET6, SOCK_DGRAM);
+    ASSERT_NE(fd, mio_test::invalid_native);
     auto unbound = udp_socket::from_native(fd);
     ASSERT_TRUE(unbound.set_only_v6(true));
     EXPECT_TRUE(*unbound.only_v6());
@@ -174,8 +183,8 @@ TEST_F(udp, a_datagram_longer_than_the_buffer_is_truncated) {
 TEST_F(udp, release_and_from_native_hand_the_fd_over) {
     auto s = udp_socket::bind(any_port_v4);
     auto addr = *s->local_addr();
-    int fd = s->release();
-    EXPECT_EQ(s->native_handle(), -1);
+    auto fd = s->release();
+    EXPECT_EQ(s->native_handle(), mio_test::invalid_native);
     auto adopted = udp_socket::from_native(fd);
     EXPECT_EQ(*adopted.local_addr(), addr);
 }
@@ -267,7 +276,12 @@ TYPED_TEST(udp_poll, connected_to_a_closed_port_reports_connection_refused) {
     } else {
         EXPECT_EQ(*err, std::errc::connection_refused) << err->message();
     }
-    EXPECT_FALSE(*s->take_error());
+    if (!mio_test::under_wine()) {
+        EXPECT_FALSE(*s->take_error());
+    } else {
+        // Wine keeps SO_ERROR after it is read (Windows documents that reading clears it).
+        EXPECT_EQ(*s->take_error(), std::errc::connection_refused);
+    }
 }
 
 TYPED_TEST(udp_poll, multicast_v4_loopback_join_receive_leave) {
@@ -276,14 +290,19 @@ TYPED_TEST(udp_poll, multicast_v4_loopback_join_receive_leave) {
     auto tx = udp_socket::bind(any_port_v4);
     ASSERT_TRUE(rx && tx);
     const socket_address to(group, rx->local_addr()->port());
-    if (auto j = rx->join_multicast_v4(group, ipv4_address::loopback); !j)
+    // Windows (and Wine 8, in CI) loops multicast back on 127.0.0.1: this test must run there,
+    // never skip. Linux containers may have no multicast on lo.
+    constexpr bool must_run = mio_test::is_windows;
+    if (auto j = rx->join_multicast_v4(group, ipv4_address::loopback); !j) {
+        ASSERT_FALSE(must_run) << "join: " << j.error().message();
         GTEST_SKIP() << "no multicast on the loopback interface here (join: " << j.error().message() << ")";
+    }
     ASSERT_TRUE(tx->set_multicast_if_v4(ipv4_address::loopback));
     ASSERT_TRUE(tx->set_multicast_loop_v4(true));
     ASSERT_TRUE(this->registry().add(*rx, token{5}, interest::readable));
 
     auto sent = tx->send_to(text("to the group"), to);
-    if (!sent && (sent.error() == std::errc::network_unreachable || sent.error() == std::errc::no_such_device))
+    if (!sent && !must_run && (sent.error() == std::errc::network_unreachable || sent.error() == std::errc::no_such_device))
         GTEST_SKIP() << "no multicast route via the loopback interface here (send: " << sent.error().message() << ")";
     ASSERT_TRUE(sent) << sent.error().message();
     ASSERT_TRUE(this->wait_for(token{5}, [](const seen& s) { return s.readable; })) << "the group datagram never came";
@@ -293,7 +312,12 @@ TYPED_TEST(udp_poll, multicast_v4_loopback_join_receive_leave) {
     EXPECT_EQ(got->second, *tx->local_addr());
 
     ASSERT_TRUE(rx->leave_multicast_v4(group, ipv4_address::loopback));
-    EXPECT_EQ(rx->leave_multicast_v4(group, ipv4_address::loopback).error(), std::errc::address_not_available);
+    if (mio_test::under_wine()) {
+        // Wine refuses leaving a group not joined with WSAEINVAL (doc/afd_selector.md, "Wine").
+        EXPECT_EQ(rx->leave_multicast_v4(group, ipv4_address::loopback).error(), std::errc::invalid_argument);
+    } else {
+        EXPECT_EQ(rx->leave_multicast_v4(group, ipv4_address::loopback).error(), std::errc::address_not_available);
+    }
     ASSERT_TRUE(tx->send_to(text("after leaving"), to));
     for (auto t : this->tokens_during(200ms)) EXPECT_NE(t, token{5}) << "a datagram arrived after leaving the group";
     char buf[32];
@@ -302,8 +326,12 @@ TYPED_TEST(udp_poll, multicast_v4_loopback_join_receive_leave) {
 
 TYPED_TEST(udp_poll, multicast_v6_join_and_leave) {
     if (!mio_test::have_ipv6()) GTEST_SKIP() << "no IPv6 on this host";
+#if defined(_WIN32)
+    const unsigned lo = 1;  // Windows' "Loopback Pseudo-Interface 1" (if_nametoindex would need iphlpapi)
+#else
     const unsigned lo = ::if_nametoindex("lo");
     if (lo == 0) GTEST_SKIP() << "no interface named lo";
+#endif
     const auto group = *ipv6_address::parse("ff02::6d69:6f");
     auto rx = udp_socket::bind(socket_address(ipv6_address::any, 0));
     auto tx = udp_socket::bind(any_port_v6);

@@ -6,9 +6,14 @@
 //   - read: once registered (and connected), one ReadFile into an internal 4 KiB buffer is kept
 //     in flight; read() copies from it and returns would_block while it is pending. Its
 //     completion is a readable event.
-//   - write: write() copies the bytes into an internal buffer, starts a WriteFile and reports
-//     them written; while that write is in flight, write() returns would_block. Its completion
-//     (all bytes written, or an error kept for the next write) is a writable event.
+//   - write: write() copies at most named_pipe::write_limit (4 KiB) bytes into an internal
+//     buffer, starts a WriteFile and reports them written; a longer write is a short write (the
+//     count says how much was taken), as on a socket whose send buffer is nearly full. While
+//     that write is in flight, write() returns would_block. Its completion (all bytes written,
+//     or an error kept for the next write) is a writable event. The cap is a decision: mio's
+//     NamedPipe takes the whole write into a fresh buffer each time; here both buffers are
+//     allocated once, with the pipe, so neither write nor read allocates, and a pipe holds at
+//     most 4 KiB of unsent data (the caller's own buffer holds the rest).
 //   - connect (server end): ConnectNamedPipe overlapped; would_block until a client connects,
 //     then a writable event.
 //   - registering (add or modify) reports what is ready at once: writable when no write is in
@@ -71,6 +76,7 @@ class pipe_state : public std::enable_shared_from_this<pipe_state> {
 public:
     explicit pipe_state(HANDLE h, bool connected) : handle_(h), connected_(connected) {
         rbuf_.resize(pipe_buffer_size);
+        wbuf_.resize(pipe_buffer_size);  // here, so that write() never allocates
         for (auto* op : {&connect_op_, &read_op_, &write_op_, &event_op_}) op->owner = this;
         connect_op_.complete = &on_connect;
         read_op_.complete = &on_read;
@@ -156,7 +162,6 @@ public:
         if (write_pending_ || !associated_ || connecting_) return mio::detail::sys::would_block_error();
         if (len == 0) return std::size_t{0};
         len = std::min(len, pipe_buffer_size);
-        if (wbuf_.size() < len) wbuf_.resize(pipe_buffer_size);  // once, the first time
         std::memcpy(wbuf_.data(), in, len);
         wlen_ = len;
         wpos_ = 0;
@@ -412,6 +417,9 @@ afd_selector& selector_of(R& r) noexcept {
 /// reads and writes are buffered and what registration reports.
 class named_pipe {
 public:
+    /// The most one write() takes (the size of the pipe's write buffer): a longer write is short.
+    static constexpr std::size_t write_limit = detail::pipe_buffer_size;
+
     /// The server end of a new pipe `name` (`\\.\pipe\...`, UTF-8): duplex, byte mode, overlapped,
     /// not inheritable, remote clients rejected. The first instance of its name
     /// (FILE_FLAG_FIRST_PIPE_INSTANCE). Errors: invalid_argument (empty or invalid name),
@@ -464,9 +472,11 @@ public:
     /// nothing is buffered yet (a readable event follows).
     result<std::size_t> read(std::span<std::byte> buf) noexcept { return state_->read(buf.data(), buf.size()); }
     result<std::size_t> read(std::span<char> buf) noexcept { return read(std::as_writable_bytes(buf)); }
-    /// Takes up to 4 KiB of `buf` into the pipe's buffer and writes it in the background; would_block
-    /// while the previous write is in flight (a writable event follows it). A failed background
-    /// write is returned by the next write. Errors: broken_pipe when the other end is gone.
+    /// Takes up to write_limit (4 KiB) bytes of `buf` into the pipe's buffer, writes them in the
+    /// background and returns how many it took: a longer `buf` is a short write, and the caller
+    /// writes the rest after the next writable event. would_block while the previous write is in
+    /// flight (a writable event follows it). A failed background write is returned by the next
+    /// write. Allocates nothing. Errors: broken_pipe when the other end is gone.
     result<std::size_t> write(std::span<const std::byte> buf) noexcept { return state_->write(buf.data(), buf.size()); }
     result<std::size_t> write(std::span<const char> buf) noexcept { return write(std::as_bytes(buf)); }
 

@@ -15,8 +15,9 @@
 //     hooks() in their io_source_state and call rearm(socket) then (a raw SOCKET source calls
 //     selector.rearm(socket) or registry.modify itself);
 //   - by registry.modify, which re-arms the whole new interest.
-// What is still armed is asked for again at once, so a peer's close after a reported read is
-// a new event, as epoll's EPOLLRDHUP edge.
+// What is still armed is asked for again when the next select starts (or at once by the re-arm
+// that usually comes first), so a peer's close after a reported read is a new event, as epoll's
+// EPOLLRDHUP edge.
 //
 // Interest and event mapping (mio's windows/selector.rs and event.rs):
 //   readable interest  RECEIVE | ACCEPT | DISCONNECT | ABORT | CONNECT_FAIL
@@ -129,6 +130,11 @@ struct afd_sock {
     bool in_flight = false;
     bool cancelling = false;
     bool removed = false;  // removed (or the selector is closing) while in flight: freed on completion
+    // On the selector's list of sockets whose request is re-issued when the next select starts
+    // (see afd_shared::defer); intrusive, so that listing never allocates.
+    bool deferred = false;
+    afd_sock* deferred_prev = nullptr;
+    afd_sock* deferred_next = nullptr;
 };
 
 // The completion port and the registrations, shared by an afd_selector and its clones.
@@ -253,6 +259,30 @@ public:
         return {};
     }
 
+    /// Issues the requests that completions reported since the last select left to re-issue:
+    /// the start of every select (the polling thread's own work, so nothing else waits on it).
+    void issue_deferred() noexcept {
+        if (!has_deferred_.load(std::memory_order_relaxed)) return;
+        std::lock_guard lock(mutex_);
+        while (afd_sock* sock = deferred_head_) {
+            undefer(*sock);
+            // Not re-armed since its event (a loop that reads or writes to would_block never gets
+            // here), so its socket may have been closed since, without remove. With no request in
+            // flight no LOCAL_CLOSE completion will say so, and a request naming a closed socket
+            // fails at once on Windows but stays pending for ever under Wine 8: check, and forget
+            // a closed one as that completion would.
+            // (getsockopt, not SIO_BASE_HANDLE, which Wine answers for a closed handle too.)
+            int type = 0, len = sizeof type;
+            if (::getsockopt(sock->socket, SOL_SOCKET, SO_TYPE, reinterpret_cast<char*>(&type), &len) != 0) {
+                auto it = socks_.find(sock->socket);
+                if (it != socks_.end() && it->second == sock) forget(it);
+                continue;
+            }
+            (void)submit(*sock);
+        }
+        has_deferred_.store(false, std::memory_order_relaxed);
+    }
+
     // Turns the completions now in `out` (as OVERLAPPED_ENTRY records) into events, in place.
     std::size_t feed(std::span<afd_event> out, std::size_t got) noexcept {
         std::size_t n = 0;
@@ -316,6 +346,7 @@ private:
     // Issues the socket's AFD request for what is armed, or cancels one in flight that does not
     // cover it (the completion of the cancelled request then issues the new one).
     result<void> submit(afd_sock& sock) noexcept {
+        undefer(sock);
         if (sock.in_flight) {
             if ((sock.armed & ~sock.pending & afd_bits::known) != 0) cancel(sock);
             return {};
@@ -357,6 +388,7 @@ private:
     // Frees a state no longer registered, or, when the kernel still owns its request, cancels
     // it and leaves the state to be freed by the request's completion.
     void release(afd_sock* sock) noexcept {
+        undefer(*sock);
         if (sock->in_flight) {
             cancel(*sock);
             sock->removed = true;
@@ -394,8 +426,33 @@ private:
         }
         flags &= sock.armed;
         sock.armed &= ~flags;
-        (void)submit(sock);
+        if (flags == 0) (void)submit(sock);
+        else defer(sock);
         return flags;
+    }
+
+    // A socket with an event just reported: its request for what stays armed is issued when the
+    // next select starts, not now. By then the caller has usually read to would_block, whose
+    // re-arm issues the request for the whole interest at once (and takes the socket off this
+    // list); issuing now would mean issuing, cancelling and re-issuing per event, each a system
+    // call (a server round trip under Wine). Nothing is lost meanwhile: a request issued later
+    // completes at once for a condition that already holds.
+    void defer(afd_sock& sock) noexcept {
+        if (sock.deferred) return;
+        sock.deferred = true;
+        sock.deferred_prev = nullptr;
+        sock.deferred_next = deferred_head_;
+        if (deferred_head_ != nullptr) deferred_head_->deferred_prev = &sock;
+        deferred_head_ = &sock;
+        has_deferred_.store(true, std::memory_order_relaxed);
+    }
+    void undefer(afd_sock& sock) noexcept {
+        if (!sock.deferred) return;
+        sock.deferred = false;
+        if (sock.deferred_prev != nullptr) sock.deferred_prev->deferred_next = sock.deferred_next;
+        else deferred_head_ = sock.deferred_next;
+        if (sock.deferred_next != nullptr) sock.deferred_next->deferred_prev = sock.deferred_prev;
+        sock.deferred_prev = sock.deferred_next = nullptr;
     }
 
     HANDLE port_;
@@ -403,6 +460,8 @@ private:
     std::vector<std::unique_ptr<afd_group>> groups_;
     std::unordered_map<SOCKET, afd_sock*> socks_;
     std::size_t zombies_ = 0;  // removed states whose cancelled request has not completed yet
+    afd_sock* deferred_head_ = nullptr;      // see defer()
+    std::atomic<bool> has_deferred_{false};  // deferred_head_ != nullptr, read without the mutex
     std::error_code last_group_error_;
     std::atomic<bool> wake_pending_{false};
 };
@@ -477,6 +536,7 @@ public:
         clock::time_point deadline{};
         if (left && left->count() > 0) deadline = saturating_deadline(clock::now(), *left);
         auto room = static_cast<ULONG>(std::min<std::size_t>(out.size(), 0x7fffffff));
+        shared_->issue_deferred();
         for (;;) {
             ULONG got = 0;
             if (!::GetQueuedCompletionStatusEx(shared_->port(), reinterpret_cast<OVERLAPPED_ENTRY*>(out.data()), room,

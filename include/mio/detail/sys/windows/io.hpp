@@ -25,6 +25,16 @@ inline result<std::size_t> size_result(long long n) noexcept {
         return last_error();
     return static_cast<std::size_t>(n);
 }
+/// recv's SOCKET_ERROR/WSAGetLastError as result<size_t>, where WSAESHUTDOWN (a read after this
+/// side's own shutdown of receiving) is end of stream, 0, as POSIX reads give it (and Rust's std
+/// on Windows, hence mio).
+inline result<std::size_t> recv_result(long long n) noexcept {
+    if (n < 0) [[unlikely]] {
+        if (::WSAGetLastError() == WSAESHUTDOWN) return std::size_t{0};
+        return last_error();
+    }
+    return static_cast<std::size_t>(n);
+}
 /// SOCKET_ERROR/WSAGetLastError as result<void>.
 inline result<void> void_result(int rc) noexcept {
     if (rc < 0) [[unlikely]]
@@ -38,7 +48,7 @@ inline int clamp_len(std::size_t len) noexcept { return len > INT_MAX ? INT_MAX 
 }  // namespace windows_detail
 
 inline result<std::size_t> read(handle h, void* buf, std::size_t len) noexcept {
-    return size_result(::recv(h, static_cast<char*>(buf), windows_detail::clamp_len(len), 0));
+    return recv_result(::recv(h, static_cast<char*>(buf), windows_detail::clamp_len(len), 0));
 }
 inline result<std::size_t> write(handle h, const void* buf, std::size_t len) noexcept {
     return size_result(::send(h, static_cast<const char*>(buf), windows_detail::clamp_len(len), 0));
@@ -46,7 +56,7 @@ inline result<std::size_t> write(handle h, const void* buf, std::size_t len) noe
 inline result<std::size_t> readv(handle h, const io_buffer* iov, int n) noexcept {
     DWORD got = 0, flags = 0;
     if (::WSARecv(h, const_cast<io_buffer*>(iov), static_cast<DWORD>(n), &got, &flags, nullptr, nullptr) != 0)
-        return last_error();
+        return recv_result(-1);
     return static_cast<std::size_t>(got);
 }
 inline result<std::size_t> writev(handle h, const io_buffer* iov, int n) noexcept {

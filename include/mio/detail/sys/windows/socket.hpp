@@ -114,7 +114,7 @@ inline result<handle> accept(handle h, raw_sockaddr& peer) noexcept {
 
 inline result<std::size_t> send(handle h, const void* buf, std::size_t len) noexcept { return sys::write(h, buf, len); }
 inline result<std::size_t> recv(handle h, void* buf, std::size_t len, bool peek) noexcept {
-    return size_result(::recv(h, static_cast<char*>(buf), windows_detail::clamp_len(len), peek ? MSG_PEEK : 0));
+    return recv_result(::recv(h, static_cast<char*>(buf), windows_detail::clamp_len(len), peek ? MSG_PEEK : 0));
 }
 inline result<std::size_t> send_to(handle h, const void* buf, std::size_t len, const sockaddr_type* to,
                                    socklen_type to_len) noexcept {
