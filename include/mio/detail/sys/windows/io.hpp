@@ -3,6 +3,7 @@
 // close-on-exec are POSIX notions: operation_not_supported).
 #pragma once
 
+#include <mio/detail/sys/common/results.hpp>
 #include <mio/detail/sys/windows/base.hpp>
 #include <mio/result.hpp>
 
@@ -17,19 +18,6 @@ using io_buffer = ::WSABUF;
 inline void set_io_buffer(io_buffer& b, const void* data, std::size_t len) noexcept {
     b.buf = static_cast<char*>(const_cast<void*>(data));  // WSABUF is not const-correct
     b.len = static_cast<ULONG>(len > ULONG_MAX ? ULONG_MAX : len);
-}
-
-/// SOCKET_ERROR/WSAGetLastError as result<size_t>.
-inline result<std::size_t> size_result(long long n) noexcept {
-    if (n < 0) [[unlikely]]
-        return last_error();
-    return static_cast<std::size_t>(n);
-}
-/// SOCKET_ERROR/WSAGetLastError as result<void>.
-inline result<void> void_result(int rc) noexcept {
-    if (rc < 0) [[unlikely]]
-        return last_error();
-    return {};
 }
 
 namespace windows_detail {
