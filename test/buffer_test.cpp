@@ -55,11 +55,14 @@ TEST(byte_buffer, a_pipe_moves_every_buffer_kind) {
     ASSERT_EQ(*tx.write(bytes), 1u);
     ASSERT_EQ(*tx.write(std::string_view("fgh")), 3u);
     ASSERT_EQ(*tx.write("ij"), 3u);  // a string literal: its NUL is written too
+    const std::byte k{'k'};
+    ASSERT_EQ(*tx.write({&k, 1}), 1u);  // braced pointer and length: a std::byte span
 
+    std::byte last{};
     char two[2];
     std::array<std::byte, 2> b2{};
     std::vector<unsigned char> v(3);
-    std::string rest(8, '.');
+    std::string rest(4, '.');
     ASSERT_EQ(*rx.read(two), 2u);
     EXPECT_EQ(std::string_view(two, 2), "ab");
     ASSERT_EQ(*rx.read(b2), 2u);
@@ -70,6 +73,8 @@ TEST(byte_buffer, a_pipe_moves_every_buffer_kind) {
     auto n = rx.read(rest);
     ASSERT_TRUE(n);
     EXPECT_EQ(rest.substr(0, *n), std::string("hij\0", 4));
+    ASSERT_EQ(*rx.read({&last, 1}), 1u);
+    EXPECT_EQ(last, std::byte{'k'});
     EXPECT_TRUE(mio::is_would_block(rx.read(rest).error()));
 }
 

@@ -29,14 +29,18 @@ template <class B>
 concept mutable_byte_buffer = byte_buffer<B> && std::ranges::borrowed_range<B> &&
                               !std::is_const_v<std::remove_reference_t<std::ranges::range_reference_t<B>>>;
 
+// The I/O calls are templates over these concepts whose parameter defaults to
+// std::span<std::byte> (reads) or std::span<const std::byte> (writes), so that a braced
+// pointer-and-length argument, `s.write({bytes, n})`, still builds a byte span.
+
 namespace detail {
 
 // The bytes of `b` as the OS layer takes them.
-template <byte_buffer B>
+template <byte_buffer B = std::span<const std::byte>>
 std::span<const std::byte> const_bytes(const B& b) noexcept {
     return {reinterpret_cast<const std::byte*>(std::ranges::data(b)), std::ranges::size(b)};
 }
-template <mutable_byte_buffer B>
+template <mutable_byte_buffer B = std::span<std::byte>>
 std::span<std::byte> mutable_bytes(B&& b) noexcept {
     return {reinterpret_cast<std::byte*>(std::ranges::data(b)), std::ranges::size(b)};
 }

@@ -48,7 +48,7 @@ public:
     /// Sends `buf` as one datagram to `target`: all of it or nothing. Errors: would_block,
     /// EMSGSIZE (too long), EACCES (broadcast without set_broadcast), ENETUNREACH; on a
     /// connected socket, ECONNREFUSED from an earlier ICMP port unreachable.
-    template <byte_buffer B>
+    template <byte_buffer B = std::span<const std::byte>>
     result<std::size_t> send_to(const B& buf, const socket_address& target) noexcept {
         return send_to_raw(detail::const_bytes(buf), target);
     }
@@ -56,12 +56,12 @@ public:
     /// Receives one datagram: its length (after truncation to `buf`) and its sender.
     /// Errors: would_block when none is waiting; ECONNREFUSED on a connected socket whose
     /// peer answered an earlier send with ICMP port unreachable.
-    template <mutable_byte_buffer B>
+    template <mutable_byte_buffer B = std::span<std::byte>>
     result<std::pair<std::size_t, socket_address>> recv_from(B&& buf) noexcept {
         return recv_from_raw(detail::mutable_bytes(buf), false);
     }
     /// Like recv_from, but the datagram stays queued for the next receive.
-    template <mutable_byte_buffer B>
+    template <mutable_byte_buffer B = std::span<std::byte>>
     result<std::pair<std::size_t, socket_address>> peek_from(B&& buf) noexcept {
         return recv_from_raw(detail::mutable_bytes(buf), true);
     }

@@ -63,11 +63,11 @@ public:
     /// Sends one datagram to `to`. Errors: ENOENT when nothing is at the path,
     /// connection_refused when nobody has it bound, would_block when its queue is full, EISCONN
     /// on a connected socket (on some systems), and from_path's errors for a bad path.
-    template <byte_buffer B>
+    template <byte_buffer B = std::span<const std::byte>>
     result<std::size_t> send_to(const B& buf, const unix_address& to) noexcept {
         return send_to_raw(detail::const_bytes(buf), to);
     }
-    template <byte_buffer B>
+    template <byte_buffer B = std::span<const std::byte>>
     result<std::size_t> send_to(const B& buf, std::string_view path) noexcept {
         auto a = unix_address::from_path(path);
         if (!a) return a.error();
@@ -76,12 +76,12 @@ public:
 
     /// Receives one datagram and the sender's address (unnamed when the sender is unbound).
     /// Errors: would_block when none is queued.
-    template <mutable_byte_buffer B>
+    template <mutable_byte_buffer B = std::span<std::byte>>
     result<std::pair<std::size_t, unix_address>> recv_from(B&& buf) noexcept {
         return recv_from_raw(detail::mutable_bytes(buf), false);
     }
     /// Like recv_from, but leaves the datagram queued (MSG_PEEK).
-    template <mutable_byte_buffer B>
+    template <mutable_byte_buffer B = std::span<std::byte>>
     result<std::pair<std::size_t, unix_address>> peek_from(B&& buf) noexcept {
         return recv_from_raw(detail::mutable_bytes(buf), true);
     }

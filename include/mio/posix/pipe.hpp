@@ -39,7 +39,7 @@ public:
     static pipe_sender from_native(source_handle h) noexcept { return pipe_sender(h); }
 
     /// Writes some of `buf`. Errors: would_block when the pipe is full, EPIPE when closed.
-    template <byte_buffer B>
+    template <byte_buffer B = std::span<const std::byte>>
     result<std::size_t> write(const B& buf) noexcept {
         auto b = detail::const_bytes(buf);
         return io_.write(b.data(), b.size());
@@ -61,7 +61,7 @@ public:
     static pipe_receiver from_native(source_handle h) noexcept { return pipe_receiver(h); }
 
     /// Reads into `buf`. Errors: would_block when the pipe is empty.
-    template <mutable_byte_buffer B>
+    template <mutable_byte_buffer B = std::span<std::byte>>
     result<std::size_t> read(B&& buf) noexcept {
         auto b = detail::mutable_bytes(buf);
         return io_.read(b.data(), b.size());

@@ -157,12 +157,12 @@ public:
     /// Errors: would_block when nothing has arrived (or not yet connected); connection_reset
     /// once after the peer's reset(); connection_refused once after a refused connect;
     /// not_connected after this socket's own reset() or a refused connect.
-    template <mutable_byte_buffer B>
+    template <mutable_byte_buffer B = std::span<std::byte>>
     result<std::size_t> read(B&& buf) {
         return io(mio::detail::mutable_bytes(buf), false);
     }
     /// As read, leaving the bytes in place.
-    template <mutable_byte_buffer B>
+    template <mutable_byte_buffer B = std::span<std::byte>>
     result<std::size_t> peek(B&& buf) {
         return io(mio::detail::mutable_bytes(buf), true);
     }
@@ -171,7 +171,7 @@ public:
     /// full (a writable event follows when the peer reads) or before the connection is
     /// established; broken_pipe after shutdown(write) or once the peer's reset was seen;
     /// connection_reset once after the peer's reset(); not_connected as for read.
-    template <byte_buffer B>
+    template <byte_buffer B = std::span<const std::byte>>
     result<std::size_t> write(const B& buf) {
         if (!w_) return std::errc::bad_file_descriptor;
         return w_->write(id_, mio::detail::const_bytes(buf));
@@ -245,19 +245,19 @@ public:
     /// Sends one datagram; it may be lost (link.loss), dropped (partition, nobody bound at
     /// `to`, a full receive queue) or reordered (jitter), and the call still reports it sent.
     /// Errors: message_size above 65507 bytes.
-    template <byte_buffer B>
+    template <byte_buffer B = std::span<const std::byte>>
     result<std::size_t> send_to(const B& buf, const net::socket_address& to) {
         if (!w_) return std::errc::bad_file_descriptor;
         return w_->send_to(id_, mio::detail::const_bytes(buf), to);
     }
 
     /// The next datagram and its sender; a short buffer truncates it. Errors: would_block.
-    template <mutable_byte_buffer B>
+    template <mutable_byte_buffer B = std::span<std::byte>>
     result<std::pair<std::size_t, net::socket_address>> recv_from(B&& buf) {
         return recv(mio::detail::mutable_bytes(buf), false);
     }
     /// As recv_from, leaving the datagram queued.
-    template <mutable_byte_buffer B>
+    template <mutable_byte_buffer B = std::span<std::byte>>
     result<std::pair<std::size_t, net::socket_address>> peek_from(B&& buf) {
         return recv(mio::detail::mutable_bytes(buf), true);
     }

@@ -463,7 +463,7 @@ public:
 
     /// Bytes already received; 0 at end of stream (the other end closed); would_block when
     /// nothing is buffered yet (a readable event follows).
-    template <mutable_byte_buffer B>
+    template <mutable_byte_buffer B = std::span<std::byte>>
     result<std::size_t> read(B&& buf) noexcept {
         auto b = mio::detail::mutable_bytes(buf);
         return state_->read(b.data(), b.size());
@@ -471,7 +471,7 @@ public:
     /// Takes up to 4 KiB of `buf` into the pipe's buffer and writes it in the background; would_block
     /// while the previous write is in flight (a writable event follows it). A failed background
     /// write is returned by the next write. Errors: broken_pipe when the other end is gone.
-    template <byte_buffer B>
+    template <byte_buffer B = std::span<const std::byte>>
     result<std::size_t> write(const B& buf) noexcept {
         auto b = mio::detail::const_bytes(buf);
         return state_->write(b.data(), b.size());

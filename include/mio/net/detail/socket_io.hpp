@@ -21,14 +21,14 @@ public:
     /// ECONNRESET, ETIMEDOUT.
     // read(2) rather than recv(2) with no flags: the same on a socket, and glibc's read
     // wrapper is a few instructions shorter on the hottest call of a server.
-    template <mutable_byte_buffer B>
+    template <mutable_byte_buffer B = std::span<std::byte>>
     result<std::size_t> read(B&& buf) noexcept {
         auto b = mutable_bytes(buf);
         return this->io_.read(b.data(), b.size());
     }
 
     /// Like read, but the bytes stay in the socket's buffer for the next read (MSG_PEEK).
-    template <mutable_byte_buffer B>
+    template <mutable_byte_buffer B = std::span<std::byte>>
     result<std::size_t> peek(B&& buf) noexcept {
         auto b = mutable_bytes(buf);
         return this->io_.recv(b.data(), b.size(), true);
@@ -37,7 +37,7 @@ public:
     /// Writes some of `buf` (maybe less than all: write the rest after the next writable
     /// event). Errors: would_block when the send buffer is full, EPIPE after the peer closed
     /// or after shutdown(write), ECONNRESET. Never raises SIGPIPE.
-    template <byte_buffer B>
+    template <byte_buffer B = std::span<const std::byte>>
     result<std::size_t> write(const B& buf) noexcept {
         auto b = const_bytes(buf);
         return this->io_.send(b.data(), b.size());
@@ -66,7 +66,7 @@ public:
     /// Sends `buf` as one datagram to the connected peer: all of it or nothing. Errors:
     /// would_block when the queue is full, EDESTADDRREQ / ENOTCONN when not connected,
     /// ECONNREFUSED when the peer is gone, EMSGSIZE when too long.
-    template <byte_buffer B>
+    template <byte_buffer B = std::span<const std::byte>>
     result<std::size_t> send(const B& buf) noexcept {
         auto b = const_bytes(buf);
         return this->io_.send(b.data(), b.size());
@@ -74,14 +74,14 @@ public:
 
     /// Receives one datagram from the connected peer; one longer than `buf` is cut (the rest
     /// is lost). Errors: would_block when none is queued, ECONNREFUSED.
-    template <mutable_byte_buffer B>
+    template <mutable_byte_buffer B = std::span<std::byte>>
     result<std::size_t> recv(B&& buf) noexcept {
         auto b = mutable_bytes(buf);
         return this->io_.recv(b.data(), b.size(), false);
     }
 
     /// Like recv, but the datagram stays queued for the next receive (MSG_PEEK).
-    template <mutable_byte_buffer B>
+    template <mutable_byte_buffer B = std::span<std::byte>>
     result<std::size_t> peek(B&& buf) noexcept {
         auto b = mutable_bytes(buf);
         return this->io_.recv(b.data(), b.size(), true);
