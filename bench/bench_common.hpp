@@ -2,11 +2,12 @@
 // argument parsing, and the allocation counter that proves the measured phase of every
 // workload allocates nothing.
 //
-// The counter replaces the global operator new/delete family and interposes malloc, calloc
-// and realloc (through glibc's __libc_* entry points), so every heap allocation of the
-// process goes through one relaxed atomic increment. Only the subjects' own translation unit
-// includes this header (it defines the replacements), and only once.
+// The counter is the one the tests use (support/alloc_counter.hpp): it replaces operator new
+// and interposes malloc, so only the subjects' own translation unit includes this header (it
+// defines the replacements), and only once.
 #pragma once
+
+#include "alloc_counter.hpp"
 
 #include <atomic>
 #include <cerrno>
@@ -24,10 +25,8 @@
 
 namespace mio_bench {
 
-inline std::atomic<std::uint64_t> allocations{0};
-
 /// Heap allocations made by the whole process so far.
-inline std::uint64_t allocation_count() noexcept { return allocations.load(std::memory_order_relaxed); }
+using mio_alloc::allocation_count;
 
 inline std::uint64_t now_ns() noexcept {
     timespec ts{};
@@ -85,50 +84,3 @@ inline long arg_long(int argc, char** argv, int idx, long fallback) {
 }
 
 }  // namespace mio_bench
-
-// ---- the counting hooks -------------------------------------------------------------------
-
-extern "C" {
-void* __libc_malloc(std::size_t);
-void* __libc_calloc(std::size_t, std::size_t);
-void* __libc_realloc(void*, std::size_t);
-void __libc_free(void*);
-
-// Interposes libc's allocator for this executable (glibc only): counts, then forwards.
-void* malloc(std::size_t n) {
-    mio_bench::allocations.fetch_add(1, std::memory_order_relaxed);
-    return __libc_malloc(n);
-}
-void* calloc(std::size_t n, std::size_t size) {
-    mio_bench::allocations.fetch_add(1, std::memory_order_relaxed);
-    return __libc_calloc(n, size);
-}
-void* realloc(void* p, std::size_t n) {
-    mio_bench::allocations.fetch_add(1, std::memory_order_relaxed);
-    return __libc_realloc(p, n);
-}
-void free(void* p) { __libc_free(p); }
-}
-
-void* operator new(std::size_t n) {
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return ::operator new(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return std::malloc(n ? n : 1); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return std::malloc(n ? n : 1); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void* operator new(std::size_t n, std::align_val_t a) {
-    mio_bench::allocations.fetch_add(1, std::memory_order_relaxed);
-    std::size_t al = static_cast<std::size_t>(a);
-    if (void* p = std::aligned_alloc(al, (n + al - 1) / al * al)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n, std::align_val_t a) { return ::operator new(n, a); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }

@@ -12,32 +12,21 @@
 // What it shows: edge-triggered readiness (read and write until would_block), partial writes
 // (a per-connection backlog of bytes not yet echoed), backpressure (a client that does not
 // read its echo is not read from either), clients that close, and a waker to stop the loop.
-#include "platform.hpp"
+#include "common.hpp"
 
 #include <mio/mio.hpp>
 #include <mio/net/tcp_listener.hpp>
 #include <mio/net/tcp_stream.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
-#include <cstdlib>
-#include <optional>
-#include <string_view>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
 namespace {
 
-constexpr mio::token server_token{0};
-constexpr mio::token waker_token{1};
 constexpr std::size_t max_backlog = 8 << 20;  // stop reading from a client this far behind
-
-std::atomic<bool> interrupted{false};
-extern "C" void on_signal(int) { interrupted = true; }
 
 // One accepted client, and what it sent that we have not echoed yet: backlog[echoed...].
 struct connection {
@@ -159,98 +148,44 @@ bool run_clients(const mio::net::socket_address& server, std::size_t count) {
     return finished == count;
 }
 
-struct options {
-    std::uint16_t port = 0;
-    std::size_t demo_clients = 0;
-};
-
-std::optional<options> parse_args(int argc, char** argv) {
-    options o;
-    for (int i = 1; i < argc; ++i) {
-        std::string_view arg = argv[i];
-        bool has_number = i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9';
-        if (arg == "--port" && has_number) {
-            unsigned long p = std::strtoul(argv[++i], nullptr, 10);
-            if (p > 65535) return std::nullopt;
-            o.port = static_cast<std::uint16_t>(p);
-        } else if (arg == "--demo") {
-            o.demo_clients = has_number ? std::strtoul(argv[++i], nullptr, 10) : 100;
-            if (o.demo_clients == 0) return std::nullopt;
-        } else {
-            return std::nullopt;
-        }
-    }
-    return o;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    auto opts = parse_args(argc, argv);
-    if (!opts) {
-        std::fprintf(stderr, "usage: %s [--port P] [--demo [N]]\n", argv[0]);
-        return 2;
-    }
-    // Each connection is one fd here and one in the demo's client: allow as many as we may.
-    example::raise_open_file_limit();
+    auto opts = example::parse_args(argc, argv);
+    if (!opts) return 2;
+    example::start_up();
 
     auto poll = mio::poll::create();
-    if (!poll) return std::fprintf(stderr, "poll: %s\n", poll.error().message().c_str()), 1;
+    if (!poll) return example::fail("poll", poll.error());
     auto listener = mio::net::tcp_listener::bind(mio::net::socket_address(mio::net::ipv4_address::loopback, opts->port), 1024);  // --demo 1000 connects in a burst
-    if (!listener) return std::fprintf(stderr, "bind: %s\n", listener.error().message().c_str()), 1;
-    auto waker = mio::waker::create(poll->registry(), waker_token);
-    if (!waker || !poll->registry().add(*listener, server_token, mio::interest::readable)) return 1;
+    if (!listener) return example::fail("bind", listener.error());
+    auto waker = mio::waker::create(poll->registry(), example::waker_token);
+    if (!waker || !poll->registry().add(*listener, example::server_token, mio::interest::readable)) return 1;
     auto address = *listener->local_addr();
     std::printf("echo server on %s\n", address.to_string().c_str());
     std::fflush(stdout);  // scripts read the address from a pipe
 
-    // Ctrl-C interrupts poll (EINTR is returned, not retried) and the loop ends.
-    example::on_interrupt(on_signal);
-
-    std::atomic<bool> demo_ok{false};
-    std::thread demo;
-    if (opts->demo_clients > 0)
-        demo = std::thread([&] {
-            demo_ok = run_clients(address, opts->demo_clients);
-            (void)waker->wake();  // tell the server loop that the demo is over
-        });
+    example::demo demo(opts->demo_clients, *waker, [&] { return run_clients(address, opts->demo_clients); });
 
     mio::events events(1024);
     std::unordered_map<std::size_t, connection> connections;
     std::size_t next_token = 2, accepted = 0, blocked_writes = 0;
-    bool running = true;
-    while (running && !interrupted) {
-        if (auto r = poll->poll(events, std::nullopt); !r) {
-            if (r.error() == std::errc::interrupted) continue;  // the loop condition decides
-            std::fprintf(stderr, "poll: %s\n", r.error().message().c_str());
-            break;
+    example::serve_until_woken(*poll, events, [&](auto event) {
+        if (event.token() == example::server_token) {
+            example::accept_all(*listener, [&](auto a) {
+                mio::token t{next_token++};
+                auto& c = connections.emplace(t.value, connection{std::move(a.first)}).first->second;
+                if (!poll->registry().add(c.stream, t, mio::interest::readable | mio::interest::writable))
+                    connections.erase(t.value);
+                ++accepted;
+            });
+        } else if (auto it = connections.find(event.token().value); it != connections.end()) {
+            if (!serve(it->second, blocked_writes)) connections.erase(it);  // closing removes it from the poll
         }
-        for (auto event : events) {
-            if (event.token() == waker_token) {
-                running = false;
-            } else if (event.token() == server_token) {
-                // Accept every waiting connection: one event may stand for many.
-                for (;;) {
-                    auto a = listener->accept();
-                    if (!a) {
-                        if (!mio::is_would_block(a.error()))  // EMFILE and the like: try at the next event
-                            std::fprintf(stderr, "accept: %s\n", a.error().message().c_str());
-                        break;
-                    }
-                    mio::token t{next_token++};
-                    auto& c = connections.emplace(t.value, connection{std::move(a->first)}).first->second;
-                    if (!poll->registry().add(c.stream, t, mio::interest::readable | mio::interest::writable))
-                        connections.erase(t.value);
-                    ++accepted;
-                }
-            } else if (auto it = connections.find(event.token().value); it != connections.end()) {
-                if (!serve(it->second, blocked_writes)) connections.erase(it);  // closing removes it from the poll
-            }
-        }
-    }
+    });
 
-    if (demo.joinable()) demo.join();
-    if (opts->demo_clients == 0) return 0;
+    bool demo_ok = demo.join();
+    if (!demo.running()) return 0;
     std::printf("%zu clients (%zu accepted, %zu writes waited for the client): %s\n", opts->demo_clients, accepted,
                 blocked_writes, demo_ok ? "every byte echoed intact" : "FAILED");
     return demo_ok ? 0 : 1;

@@ -10,32 +10,21 @@
 // What it shows: receiving until would_block (edge-triggered readiness), replies queued when
 // the socket cannot send (sent on the next writable event), and that UDP may drop datagrams:
 // the demo's clients send again when an echo is late.
-#include "platform.hpp"
+#include "common.hpp"
 
 #include <mio/mio.hpp>
 #include <mio/net/udp_socket.hpp>
 
-#include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <deque>
-#include <optional>
-#include <string_view>
-#include <thread>
 #include <vector>
 
 namespace {
 
-constexpr mio::token server_token{0};
-constexpr mio::token waker_token{1};
 constexpr std::size_t max_queued = 4096;  // replies waiting to be sent; beyond that, drop
-
-std::atomic<bool> interrupted{false};
-extern "C" void on_signal(int) { interrupted = true; }
 
 struct datagram {
     std::vector<char> bytes;
@@ -133,83 +122,37 @@ bool run_clients(const mio::net::socket_address& server, std::uint32_t count) {
     return finished == count;
 }
 
-struct options {
-    std::uint16_t port = 0;
-    std::uint32_t demo_clients = 0;
-};
-
-std::optional<options> parse_args(int argc, char** argv) {
-    options o;
-    for (int i = 1; i < argc; ++i) {
-        std::string_view arg = argv[i];
-        bool has_number = i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9';
-        if (arg == "--port" && has_number) {
-            unsigned long p = std::strtoul(argv[++i], nullptr, 10);
-            if (p > 65535) return std::nullopt;
-            o.port = static_cast<std::uint16_t>(p);
-        } else if (arg == "--demo") {
-            unsigned long n = has_number ? std::strtoul(argv[++i], nullptr, 10) : 100;
-            if (n == 0 || n > 100000) return std::nullopt;
-            o.demo_clients = static_cast<std::uint32_t>(n);
-        } else {
-            return std::nullopt;
-        }
-    }
-    return o;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    auto opts = parse_args(argc, argv);
-    if (!opts) {
-        std::fprintf(stderr, "usage: %s [--port P] [--demo [N]]\n", argv[0]);
-        return 2;
-    }
-    // The demo's clients are one fd each: allow as many as we may.
-    example::raise_open_file_limit();
+    auto opts = example::parse_args(argc, argv);
+    if (!opts) return 2;
+    example::start_up();
 
     auto poll = mio::poll::create();
-    if (!poll) return std::fprintf(stderr, "poll: %s\n", poll.error().message().c_str()), 1;
+    if (!poll) return example::fail("poll", poll.error());
     auto socket = mio::net::udp_socket::bind(mio::net::socket_address(mio::net::ipv4_address::loopback, opts->port));
-    if (!socket) return std::fprintf(stderr, "bind: %s\n", socket.error().message().c_str()), 1;
-    auto waker = mio::waker::create(poll->registry(), waker_token);
-    if (!waker || !poll->registry().add(*socket, server_token, mio::interest::readable | mio::interest::writable))
+    if (!socket) return example::fail("bind", socket.error());
+    auto waker = mio::waker::create(poll->registry(), example::waker_token);
+    if (!waker || !poll->registry().add(*socket, example::server_token, mio::interest::readable | mio::interest::writable))
         return 1;
     auto address = *socket->local_addr();
     std::printf("echo server on %s (UDP)\n", address.to_string().c_str());
     std::fflush(stdout);  // scripts read the address from a pipe
 
-    // Ctrl-C interrupts poll (EINTR is returned, not retried) and the loop ends.
-    example::on_interrupt(on_signal);
-
-    std::atomic<bool> demo_ok{false};
-    std::thread demo;
-    if (opts->demo_clients > 0)
-        demo = std::thread([&] {
-            demo_ok = run_clients(address, opts->demo_clients);
-            (void)waker->wake();  // tell the server loop that the demo is over
-        });
+    const auto clients = static_cast<std::uint32_t>(opts->demo_clients);
+    example::demo demo(clients, *waker, [&] { return run_clients(address, clients); });
 
     mio::events events(128);
     std::deque<datagram> replies;
     std::size_t dropped = 0;
-    bool running = true;
-    while (running && !interrupted) {
-        if (auto r = poll->poll(events, std::nullopt); !r) {
-            if (r.error() == std::errc::interrupted) continue;  // the loop condition decides
-            std::fprintf(stderr, "poll: %s\n", r.error().message().c_str());
-            break;
-        }
-        for (auto event : events) {
-            if (event.token() == waker_token) running = false;
-            else if (event.token() == server_token) serve(*socket, replies, dropped);
-        }
-    }
+    example::serve_until_woken(*poll, events, [&](auto event) {
+        if (event.token() == example::server_token) serve(*socket, replies, dropped);
+    });
 
-    if (demo.joinable()) demo.join();
-    if (opts->demo_clients == 0) return 0;
-    std::printf("%u clients x %u datagrams (%zu dropped by the server): %s\n", opts->demo_clients,
-                datagrams_per_client, dropped, demo_ok ? "every byte echoed intact" : "FAILED");
+    bool demo_ok = demo.join();
+    if (!demo.running()) return 0;
+    std::printf("%u clients x %u datagrams (%zu dropped by the server): %s\n", clients, datagrams_per_client, dropped,
+                demo_ok ? "every byte echoed intact" : "FAILED");
     return demo_ok ? 0 : 1;
 }

@@ -6,31 +6,24 @@
 //                        checking every echoed byte; exit 0 only if all came back intact
 //
 // The socket file and its directory are removed on exit.
+#include "common.hpp"
+
 #include <mio/mio.hpp>
 #include <mio/net/unix_listener.hpp>
 #include <mio/net/unix_stream.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
-#include <cstdlib>
+#include <cstdlib>  // mkdtemp
 #include <map>
 #include <string>
-#include <string_view>
-#include <thread>
 #include <unistd.h>
 #include <vector>
 
 namespace {
 
-constexpr mio::token server_token{0};
-constexpr mio::token waker_token{1};
 constexpr std::size_t demo_bytes = 256 * 1024;
-
-std::atomic<bool> interrupted{false};
-extern "C" void on_signal(int) { interrupted = true; }
 
 // The socket file lives in a fresh directory; both go when this does.
 struct socket_dir {
@@ -149,12 +142,9 @@ bool run_clients(const std::string& path, std::size_t count) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::size_t demo_clients = 0;  // --demo alone runs 8 clients
-    if (argc >= 2 && std::string_view(argv[1]) == "--demo") demo_clients = argc == 3 ? std::strtoul(argv[2], nullptr, 10) : 8;
-    if (argc > 3 || (argc >= 2 && demo_clients == 0)) {
-        std::fprintf(stderr, "usage: %s [--demo N]\n", argv[0]);
-        return 2;
-    }
+    auto opts = example::parse_args(argc, argv, {.has_port = false, .default_clients = 8});
+    if (!opts) return 2;
+    example::start_up();
 
     socket_dir where;
     if (where.dir.empty()) {
@@ -162,67 +152,34 @@ int main(int argc, char** argv) {
         return 1;
     }
     auto poll = mio::poll::create();
+    if (!poll) return example::fail("poll", poll.error());
     auto listener = mio::net::unix_listener::bind(where.path);
-    if (!poll || !listener) {
-        std::fprintf(stderr, "set-up failed: %s\n", (poll ? listener.error() : poll.error()).message().c_str());
-        return 1;
-    }
-    auto waker = mio::waker::create(poll->registry(), waker_token);
-    if (!waker || !poll->registry().add(*listener, server_token, mio::interest::readable)) return 1;
+    if (!listener) return example::fail("bind", listener.error());
+    auto waker = mio::waker::create(poll->registry(), example::waker_token);
+    if (!waker || !poll->registry().add(*listener, example::server_token, mio::interest::readable)) return 1;
     std::printf("echo server on %s\n", where.path.c_str());
     std::fflush(stdout);  // scripts read the path from a pipe
 
-    // Ctrl-C interrupts poll (EINTR is returned, not retried) and we clean up.
-    struct sigaction sa {};
-    sa.sa_handler = on_signal;
-    ::sigaction(SIGINT, &sa, nullptr);
-    ::sigaction(SIGTERM, &sa, nullptr);
-
-    std::atomic<bool> demo_ok{false};
-    std::thread demo;
-    if (demo_clients > 0)
-        demo = std::thread([&] {
-            demo_ok = run_clients(where.path, demo_clients);
-            (void)waker->wake();  // tell the server loop the demo is over
-        });
+    example::demo demo(opts->demo_clients, *waker, [&] { return run_clients(where.path, opts->demo_clients); });
 
     mio::events events(128);
     std::map<std::size_t, connection> connections;
     std::size_t next_token = 2;
-    bool running = true;
-    while (running && !interrupted) {
-        if (auto r = poll->poll(events, std::nullopt); !r) {
-            if (r.error() == std::errc::interrupted) continue;  // the loop condition decides
-            std::fprintf(stderr, "poll: %s\n", r.error().message().c_str());
-            break;
+    example::serve_until_woken(*poll, events, [&](auto event) {
+        if (event.token() == example::server_token) {
+            example::accept_all(*listener, [&](auto accepted) {
+                mio::token t{next_token++};
+                auto [it, _] = connections.emplace(t.value, connection{std::move(accepted.first)});
+                if (!poll->registry().add(it->second.stream, t, mio::interest::readable | mio::interest::writable))
+                    connections.erase(it);
+            });
+        } else if (auto it = connections.find(event.token().value); it != connections.end()) {
+            if (!serve(it->second)) connections.erase(it);  // closing removes it from the poll
         }
-        for (auto event : events) {
-            if (event.token() == waker_token) {
-                running = false;
-            } else if (event.token() == server_token) {
-                // Accept every waiting connection: the event fires once per new arrival edge.
-                for (;;) {
-                    auto accepted = listener->accept();
-                    if (!accepted) {
-                        if (!mio::is_would_block(accepted.error()))
-                            std::fprintf(stderr, "accept: %s\n", accepted.error().message().c_str());
-                        break;
-                    }
-                    mio::token t{next_token++};
-                    auto [it, _] = connections.emplace(t.value, connection{std::move(accepted->first)});
-                    if (!poll->registry().add(it->second.stream, t, mio::interest::readable | mio::interest::writable))
-                        connections.erase(it);
-                }
-            } else if (auto it = connections.find(event.token().value); it != connections.end()) {
-                if (!serve(it->second)) connections.erase(it);  // closing removes it from the poll
-            }
-        }
-    }
+    });
 
-    if (demo.joinable()) demo.join();
-    if (demo_clients > 0) {
-        std::printf("%zu clients: %s\n", demo_clients, demo_ok ? "every byte echoed intact" : "FAILED");
-        return demo_ok ? 0 : 1;
-    }
-    return 0;
+    bool demo_ok = demo.join();
+    if (!demo.running()) return 0;  // the socket file and its directory go with `where`
+    std::printf("%zu clients: %s\n", opts->demo_clients, demo_ok ? "every byte echoed intact" : "FAILED");
+    return demo_ok ? 0 : 1;
 }

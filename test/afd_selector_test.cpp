@@ -6,7 +6,7 @@
 #include "win_test_util.hpp"
 
 #include <mio/basic_poll.hpp>
-#include <mio/detail/default_policies.hpp>
+#include <mio/default_selector.hpp>
 #include <mio/selector/afd.hpp>
 #include <mio/storage/dynamic.hpp>
 #include <mio/storage/fixed.hpp>
@@ -350,7 +350,7 @@ TEST_F(afd_test, a_rearm_from_another_thread_reaches_a_blocked_poll) {
 }
 
 TEST_F(afd_test, wake_poll_and_iterate_allocate_nothing) {
-    if (!mio_test::counts_new) GTEST_SKIP() << "operator new is not counted in this build";
+    if (!mio_alloc::counts_new) GTEST_SKIP() << "operator new is not counted in this build";
     auto w = afd_poll::waker_type::create(poll_->registry(), mio::token{1});
     ASSERT_TRUE(w);
     auto [c, s] = mio_test::tcp_pair();
@@ -358,14 +358,14 @@ TEST_F(afd_test, wake_poll_and_iterate_allocate_nothing) {
     ASSERT_EQ(c.send("z", 1), 1);
     ASSERT_TRUE(poll_->poll(events_, 10ms));  // warm up
     std::size_t seen = 0;
-    mio_test::allocation_snapshot before;
+    mio_alloc::allocation_snapshot before;
     for (int i = 0; i < 100; ++i) {
         (void)w->wake();
         (void)poll_->poll(events_, 100ms);
         for (auto e : events_) seen += e.token().value + e.is_readable();
         poll_->selector().rearm(s.native_handle());  // re-arm and re-issue the AFD request too
     }
-    mio_test::allocation_snapshot after;
+    mio_alloc::allocation_snapshot after;
     EXPECT_EQ(after.total() - before.total(), 0);
     EXPECT_GE(seen, 100u);
     ASSERT_TRUE(poll_->registry().remove(s));

@@ -2,7 +2,7 @@
 // iteration (and pipe read/write; loopback TCP on Windows) make no operator new and no malloc
 // call, on every backend, with fixed and with dynamic storage.
 //
-// Counting is global (test/alloc_counter.hpp): operator new, and malloc except under
+// Counting is global (support/alloc_counter.hpp): operator new, and malloc except under
 // sanitizers, whose runtimes own it.
 #include "alloc_counter.hpp"
 #include "backends.hpp"
@@ -14,14 +14,14 @@
 
 namespace {
 
-using counts = mio_test::allocation_snapshot;
+using counts = mio_alloc::allocation_snapshot;
 
 template <class B>
 class alloc_count_test : public ::testing::Test {};
 TYPED_TEST_SUITE(alloc_count_test, mio_test::all_backends, mio_test::backend_names);
 
 TYPED_TEST(alloc_count_test, counters_see_allocations) {
-    if (!mio_test::counts_new) GTEST_SKIP() << "operator new cannot be replaced under clang's TSan";
+    if (!mio_alloc::counts_new) GTEST_SKIP() << "operator new cannot be replaced under clang's TSan";
     // The counters themselves must work, or the zero below proves nothing.
     counts before;
     auto* p = new int(3);
@@ -30,13 +30,13 @@ TYPED_TEST(alloc_count_test, counters_see_allocations) {
     delete p;
     std::free(m);
     EXPECT_GT(after.news, before.news);
-    if (mio_test::counts_malloc) {
+    if (mio_alloc::counts_malloc) {
         EXPECT_GT(after.mallocs, before.mallocs);
     }
 }
 
 TYPED_TEST(alloc_count_test, wake_poll_iterate_allocate_nothing) {
-    if (!mio_test::counts_new) GTEST_SKIP() << "operator new cannot be replaced under clang's TSan";
+    if (!mio_alloc::counts_new) GTEST_SKIP() << "operator new cannot be replaced under clang's TSan";
     auto poll = TypeParam::poll_type::create();
     ASSERT_TRUE(poll);
     auto events = TypeParam::make_events();
@@ -82,7 +82,7 @@ TYPED_TEST(alloc_count_test, wake_poll_iterate_allocate_nothing) {
     EXPECT_GE(readable, 10'000u) << "the pipe event must come every cycle";
     EXPECT_EQ(after.news - before.news, 0) << "operator new called on the hot path";
     EXPECT_EQ(after.mallocs - before.mallocs, 0) << "malloc called on the hot path";
-    if (!mio_test::counts_malloc) std::cout << "note: malloc is not counted in this build (sanitizer runtime, or no glibc)\n";
+    if (!mio_alloc::counts_malloc) std::cout << "note: malloc is not counted in this build (sanitizer runtime, or no glibc)\n";
 }
 
 }  // namespace

@@ -628,7 +628,7 @@ TEST(fake_selector, closing_a_registered_library_source_forgets_it) {
 }
 
 TEST(fake_selector, poll_path_allocates_nothing) {
-    if (!mio_test::counts_new) GTEST_SKIP() << "operator new cannot be replaced under clang's TSan";
+    if (!mio_alloc::counts_new) GTEST_SKIP() << "operator new cannot be replaced under clang's TSan";
     auto poll = make_poll();
     auto& fake = poll.selector();
     auto waker = fake_poll::waker_type::create(poll.registry(), token{99});
@@ -638,7 +638,7 @@ TEST(fake_selector, poll_path_allocates_nothing) {
     ASSERT_TRUE(poll.registry().add(b, token{2}, interest::writable));
     fake_poll::events_type events;
     std::size_t delivered = 0;
-    mio_test::allocation_snapshot before;
+    mio_alloc::allocation_snapshot before;
     for (int i = 0; i < 100; ++i) {
         // inject is driving code, but it too stays within the reserved queue
         if (!fake.inject(token{1}, interest::readable) || !fake.inject(token{2}, interest::writable)) std::abort();
@@ -647,10 +647,10 @@ TEST(fake_selector, poll_path_allocates_nothing) {
         for (auto e : events) delivered += e.is_readable() + e.is_writable();
         if (!poll.poll(events, 1ms)) std::abort();
     }
-    EXPECT_EQ(mio_test::allocation_snapshot{}.total(), before.total());
+    EXPECT_EQ(mio_alloc::allocation_snapshot{}.total(), before.total());
     EXPECT_EQ(delivered, 300u);
     auto snapshot = fake.trace();  // proves the counter counts: a snapshot is a new vector
-    EXPECT_GT(mio_test::allocation_snapshot{}.total(), before.total());
+    EXPECT_GT(mio_alloc::allocation_snapshot{}.total(), before.total());
     EXPECT_EQ(snapshot.size(), 302u);
 }
 

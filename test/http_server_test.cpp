@@ -232,7 +232,7 @@ TEST_F(http_server_test, the_timeout_runs_per_request_so_a_client_streaming_requ
 }
 
 TEST_F(http_server_test, serving_requests_allocates_nothing) {
-    if (!mio_test::counts_new) GTEST_SKIP() << "operator new is not counted in this build";
+    if (!mio_alloc::counts_new) GTEST_SKIP() << "operator new is not counted in this build";
     mio_test::server_thread server(protocol_, {});
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
@@ -257,10 +257,10 @@ TEST_F(http_server_test, serving_requests_allocates_nothing) {
     // The response is rebuilt when the second turns (that allocates): measure within one second.
     for (int attempt = 0; attempt < 3; ++attempt) {
         std::time_t start = std::time(nullptr);
-        mio_test::allocation_snapshot before;
+        mio_alloc::allocation_snapshot before;
         bool ok_all = true;
         for (int i = 0; i < 500 && ok_all; ++i) ok_all = exchange();
-        mio_test::allocation_snapshot after;
+        mio_alloc::allocation_snapshot after;
         ASSERT_TRUE(ok_all);
         if (std::time(nullptr) != start) continue;
         EXPECT_EQ(after.total() - before.total(), 0) << "allocations while serving 1,000 requests";

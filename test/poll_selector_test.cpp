@@ -569,12 +569,12 @@ TYPED_TEST(poll_selector_test, no_allocation_in_select_after_warm_up) {
         }
         return this->poll.poll(this->events, 0ns) && this->events.empty();
     };
-    if (!mio_test::counts_new) GTEST_SKIP() << "operator new cannot be replaced under clang's TSan";
+    if (!mio_alloc::counts_new) GTEST_SKIP() << "operator new cannot be replaced under clang's TSan";
     ASSERT_TRUE(round());  // warm-up: the private copy of the set reaches its size
-    mio_test::allocation_snapshot before;
+    mio_alloc::allocation_snapshot before;
     bool ok = true;
     for (int i = 0; i < 20 && ok; ++i) ok = round();
-    mio_test::allocation_snapshot after;
+    mio_alloc::allocation_snapshot after;
     EXPECT_TRUE(ok);
     EXPECT_EQ(after.total() - before.total(), 0) << "select allocated after warm-up";
 }

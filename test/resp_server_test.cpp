@@ -211,7 +211,7 @@ TEST_F(resp_server_test, with_a_request_timeout_an_incomplete_request_is_refused
 }
 
 TEST_F(resp_server_test, serving_requests_allocates_nothing_once_buffers_have_grown) {
-    if (!mio_test::counts_new) GTEST_SKIP() << "operator new is not counted in this build";
+    if (!mio_alloc::counts_new) GTEST_SKIP() << "operator new is not counted in this build";
     mio_test::server_thread server(protocol_, {});
     const std::string batch = command({"SET", "k", "abc"}) + command({"GET", "k"}) + "PING\r\n" +
                               command({"ECHO", "e"}) + command({"DEL", "nothing"});
@@ -235,10 +235,10 @@ TEST_F(resp_server_test, serving_requests_allocates_nothing_once_buffers_have_gr
         return got == reply;
     };
     for (int i = 0; i < 100; ++i) ASSERT_TRUE(exchange());  // warm up: the key exists, buffers grew
-    mio_test::allocation_snapshot before;
+    mio_alloc::allocation_snapshot before;
     bool ok = true;
     for (int i = 0; i < 1000 && ok; ++i) ok = exchange();
-    mio_test::allocation_snapshot after;
+    mio_alloc::allocation_snapshot after;
     ::close(fd);
     ASSERT_TRUE(ok);
     EXPECT_EQ(after.total() - before.total(), 0) << "allocations while serving 5,000 requests";

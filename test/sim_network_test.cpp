@@ -441,7 +441,7 @@ TEST_F(sim_network, error_paths) {
 }
 
 TEST_F(sim_network, the_simulation_allocates_nothing_per_poll) {
-    if (!mio_test::counts_new) GTEST_SKIP() << "operator new is not counted in this build";
+    if (!mio_alloc::counts_new) GTEST_SKIP() << "operator new is not counted in this build";
     net.set_link({.latency = 1ms, .jitter = 1ms});
     auto l = net.listen(server_addr);
     auto pair = connected(*l);
@@ -467,9 +467,9 @@ TEST_F(sim_network, the_simulation_allocates_nothing_per_poll) {
         fake.clear_trace();
     };
     for (int k = 0; k < 50; ++k) round();  // queues reach their largest size
-    mio_test::allocation_snapshot before;
+    mio_alloc::allocation_snapshot before;
     for (int k = 0; k < 200; ++k) round();
-    mio_test::allocation_snapshot after;
+    mio_alloc::allocation_snapshot after;
     EXPECT_EQ(after.total() - before.total(), 0);
 }
 

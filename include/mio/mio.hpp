@@ -4,7 +4,10 @@
 #pragma once
 
 #include <mio/basic_poll.hpp>
-#include <mio/detail/default_policies.hpp>
+#include <mio/default_selector.hpp>
+#include <mio/storage/dynamic.hpp>
+#include <mio/storage/fixed.hpp>
+#include <mio/waker/none.hpp>
 
 #if MIO_OS_WINDOWS
 #  include <mio/net/ip_address.hpp>

@@ -3,6 +3,7 @@
 
 #include <mio/detail/sys.hpp>
 #include <mio/net/detail/ip_socket.hpp>
+#include <mio/net/detail/socket_io.hpp>
 #include <mio/net/shutdown_how.hpp>
 #include <mio/net/socket_address.hpp>
 #include <mio/result.hpp>
@@ -37,9 +38,11 @@ struct keepalive_params {
 ///
 /// Every call returns errors as values; none raises SIGPIPE (MSG_NOSIGNAL, or SO_NOSIGPIPE on
 /// Apple): writing to a connection the peer reset fails with EPIPE or ECONNRESET.
+/// Reads and writes with read(), peek(), write(), readv(), writev() and shutdown() (see
+/// detail::stream_io), each taking std::byte, char or unsigned char buffers (mio/buffer.hpp).
 /// Also has native_handle(), release(), io_state(), try_io(), local_addr(), take_error(),
 /// set_ttl() and ttl() (see detail::socket_base).
-class tcp_stream : public detail::ip_socket_base {
+class tcp_stream : public detail::stream_io<detail::ip_socket_base> {
 public:
     /// Starts connecting to `addr` and returns at once, as mio does. The connection is
     /// not established yet; to learn how it went:
@@ -63,39 +66,6 @@ public:
 
     tcp_stream(tcp_stream&&) noexcept = default;
     tcp_stream& operator=(tcp_stream&&) noexcept = default;
-
-    /// Reads what is there into `buf`: the number of bytes, 0 at end of stream (or for an
-    /// empty `buf`). Errors: would_block when nothing is buffered, ECONNRESET, ETIMEDOUT.
-    // read(2) rather than recv(2) with no flags: the same on a socket, and glibc's read
-    // wrapper is a few instructions shorter on the hottest call of a server.
-    result<std::size_t> read(std::span<std::byte> buf) noexcept { return io_.read(buf.data(), buf.size()); }
-    result<std::size_t> read(std::span<char> buf) noexcept { return io_.read(buf.data(), buf.size()); }
-
-    /// Like read, but the bytes stay in the socket's buffer for the next read.
-    result<std::size_t> peek(std::span<std::byte> buf) noexcept {
-        return io_.recv(buf.data(), buf.size(), true);
-    }
-    result<std::size_t> peek(std::span<char> buf) noexcept { return io_.recv(buf.data(), buf.size(), true); }
-
-    /// Writes some of `buf` (maybe less than all: write the rest after the next writable
-    /// event). Errors: would_block when the send buffer is full, EPIPE, ECONNRESET.
-    result<std::size_t> write(std::span<const std::byte> buf) noexcept {
-        return io_.send(buf.data(), buf.size());
-    }
-    result<std::size_t> write(std::span<const char> buf) noexcept { return io_.send(buf.data(), buf.size()); }
-
-    /// Scatter read into up to 64 buffers, in order (more are ignored, as a short read).
-    result<std::size_t> readv(std::span<const std::span<std::byte>> bufs) noexcept { return io_.readv(bufs); }
-
-    /// Gather write from up to 64 buffers, in order (more are ignored, as a short write).
-    /// Uses sendmsg with MSG_NOSIGNAL, so it never raises SIGPIPE.
-    result<std::size_t> writev(std::span<const std::span<const std::byte>> bufs) noexcept {
-        return io_.send_vectored(bufs);
-    }
-
-    /// Closes the reading half, the writing half (the peer reads end of stream), or both.
-    /// Errors: ENOTCONN.
-    result<void> shutdown(shutdown_how how) noexcept { return detail::sys::shutdown(io_.get(), how); }
 
     /// TCP_NODELAY: send small segments at once instead of coalescing them (Nagle).
     result<void> set_nodelay(bool on) noexcept { return detail::ip::set_flag(io_.get(), option::tcp_nodelay, on); }
@@ -179,7 +149,7 @@ public:
 
 private:
     using option = detail::sys::socket_option;
-    explicit tcp_stream(source_handle h) noexcept : ip_socket_base(h) {}
+    explicit tcp_stream(source_handle h) noexcept : stream_io(h) {}
 };
 
 }  // namespace mio::net

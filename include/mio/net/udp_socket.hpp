@@ -3,6 +3,7 @@
 
 #include <mio/detail/sys.hpp>
 #include <mio/net/detail/ip_socket.hpp>
+#include <mio/net/detail/socket_io.hpp>
 #include <mio/net/ip_address.hpp>
 #include <mio/net/socket_address.hpp>
 #include <mio/result.hpp>
@@ -23,9 +24,12 @@ namespace mio::net {
 /// One call moves one datagram. A datagram longer than the buffer is truncated and the rest
 /// of it is lost (size buffers for the largest datagram expected; 65,507 bytes is the most
 /// UDP over IPv4 carries). Sends never raise SIGPIPE.
+/// Once connected, send(), recv() and peek() move datagrams to and from the peer (see
+/// detail::datagram_io). Every call takes std::byte, char or unsigned char buffers
+/// (mio/buffer.hpp).
 /// Also has native_handle(), release(), io_state(), try_io(), local_addr(), take_error(),
 /// set_ttl() and ttl() (see detail::socket_base).
-class udp_socket : public detail::ip_socket_base {
+class udp_socket : public detail::datagram_io<detail::ip_socket_base> {
 public:
     /// A socket bound to `addr` (port 0 picks a free port; ask local_addr()). No
     /// SO_REUSEADDR, as in mio. Errors: EADDRINUSE, EACCES, EADDRNOTAVAIL, EMFILE / ENFILE.
@@ -44,28 +48,22 @@ public:
     /// Sends `buf` as one datagram to `target`: all of it or nothing. Errors: would_block,
     /// EMSGSIZE (too long), EACCES (broadcast without set_broadcast), ENETUNREACH; on a
     /// connected socket, ECONNREFUSED from an earlier ICMP port unreachable.
-    result<std::size_t> send_to(std::span<const std::byte> buf, const socket_address& target) noexcept {
-        return send_to_raw(buf.data(), buf.size(), target);
-    }
-    result<std::size_t> send_to(std::span<const char> buf, const socket_address& target) noexcept {
-        return send_to_raw(buf.data(), buf.size(), target);
+    template <byte_buffer B = std::span<const std::byte>>
+    result<std::size_t> send_to(const B& buf, const socket_address& target) noexcept {
+        return send_to_raw(detail::const_bytes(buf), target);
     }
 
     /// Receives one datagram: its length (after truncation to `buf`) and its sender.
     /// Errors: would_block when none is waiting; ECONNREFUSED on a connected socket whose
     /// peer answered an earlier send with ICMP port unreachable.
-    result<std::pair<std::size_t, socket_address>> recv_from(std::span<std::byte> buf) noexcept {
-        return recv_from_raw(buf.data(), buf.size(), false);
-    }
-    result<std::pair<std::size_t, socket_address>> recv_from(std::span<char> buf) noexcept {
-        return recv_from_raw(buf.data(), buf.size(), false);
+    template <mutable_byte_buffer B = std::span<std::byte>>
+    result<std::pair<std::size_t, socket_address>> recv_from(B&& buf) noexcept {
+        return recv_from_raw(detail::mutable_bytes(buf), false);
     }
     /// Like recv_from, but the datagram stays queued for the next receive.
-    result<std::pair<std::size_t, socket_address>> peek_from(std::span<std::byte> buf) noexcept {
-        return recv_from_raw(buf.data(), buf.size(), true);
-    }
-    result<std::pair<std::size_t, socket_address>> peek_from(std::span<char> buf) noexcept {
-        return recv_from_raw(buf.data(), buf.size(), true);
+    template <mutable_byte_buffer B = std::span<std::byte>>
+    result<std::pair<std::size_t, socket_address>> peek_from(B&& buf) noexcept {
+        return recv_from_raw(detail::mutable_bytes(buf), true);
     }
 
     /// Sets the default destination for send() and the only source recv() accepts
@@ -73,17 +71,6 @@ public:
     result<void> connect(const socket_address& addr) noexcept {
         return detail::sys::connect(io_.get(), detail::sys::to_sockaddr(addr));
     }
-
-    /// send_to / recv_from for a connected socket. Errors as theirs; EDESTADDRREQ for send()
-    /// on an unconnected socket.
-    result<std::size_t> send(std::span<const std::byte> buf) noexcept { return io_.send(buf.data(), buf.size()); }
-    result<std::size_t> send(std::span<const char> buf) noexcept { return io_.send(buf.data(), buf.size()); }
-    result<std::size_t> recv(std::span<std::byte> buf) noexcept { return io_.recv(buf.data(), buf.size(), false); }
-    result<std::size_t> recv(std::span<char> buf) noexcept { return io_.recv(buf.data(), buf.size(), false); }
-    result<std::size_t> peek(std::span<std::byte> buf) noexcept {
-        return io_.recv(buf.data(), buf.size(), true);
-    }
-    result<std::size_t> peek(std::span<char> buf) noexcept { return io_.recv(buf.data(), buf.size(), true); }
 
     /// SO_BROADCAST: whether sending to a broadcast address (255.255.255.255) is allowed.
     result<void> set_broadcast(bool on) noexcept { return detail::ip::set_flag(io_.get(), option::broadcast, on); }
@@ -158,16 +145,16 @@ public:
 
 private:
     using option = detail::sys::socket_option;
-    explicit udp_socket(source_handle h) noexcept : ip_socket_base(h) {}
+    explicit udp_socket(source_handle h) noexcept : datagram_io(h) {}
 
-    result<std::size_t> send_to_raw(const void* data, std::size_t len, const socket_address& target) noexcept {
+    result<std::size_t> send_to_raw(std::span<const std::byte> buf, const socket_address& target) noexcept {
         auto raw = detail::sys::to_sockaddr(target);
-        return io_.done(detail::sys::send_to(io_.get(), data, len, raw.get(), raw.len));
+        return io_.done(detail::sys::send_to(io_.get(), buf.data(), buf.size(), raw.get(), raw.len));
     }
 
-    result<std::pair<std::size_t, socket_address>> recv_from_raw(void* data, std::size_t len, bool peek) noexcept {
+    result<std::pair<std::size_t, socket_address>> recv_from_raw(std::span<std::byte> buf, bool peek) noexcept {
         detail::sys::raw_sockaddr from;
-        auto n = io_.done(detail::sys::recv_from(io_.get(), data, len, peek, from));
+        auto n = io_.done(detail::sys::recv_from(io_.get(), buf.data(), buf.size(), peek, from));
         if (!n) return n.error();
         auto addr = detail::sys::from_sockaddr(from);
         if (!addr) return addr.error();

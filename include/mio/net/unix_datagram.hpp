@@ -3,6 +3,7 @@
 
 #include <mio/detail/source_base.hpp>
 #include <mio/detail/sys.hpp>
+#include <mio/net/detail/socket_io.hpp>
 #include <mio/net/shutdown_how.hpp>
 #include <mio/net/unix_address.hpp>
 #include <mio/result.hpp>
@@ -18,9 +19,12 @@ namespace mio::net {
 /// readable and/or writable. Datagrams keep their boundaries and are never reordered.
 /// Non-blocking and close-on-exec from birth; movable, not copyable; closed on destruction
 /// (a bound socket file is not unlinked: the application removes it). Never raises SIGPIPE.
+/// Once connected, send(), recv() and peek() move datagrams to and from the peer (see
+/// detail::datagram_io). Every call takes std::byte, char or unsigned char buffers
+/// (mio/buffer.hpp).
 /// Also has native_handle(), release(), io_state(), try_io(), local_addr() and take_error()
 /// (see detail::socket_base).
-class unix_datagram : public detail::socket_base<unix_address> {
+class unix_datagram : public detail::datagram_io<detail::socket_base<unix_address>> {
 public:
     /// A socket bound to the socket file at `path`. Errors: address_in_use when a file is
     /// there, filename_too_long / invalid_argument for a path from_path refuses.
@@ -56,62 +60,30 @@ public:
         return detail::sys::connect(io_.get(), addr.native_ptr(), addr.native_size());
     }
 
-    /// Sends one datagram to the connected peer. Errors: would_block when the peer's queue
-    /// is full, ENOTCONN when not connected, ECONNREFUSED when the peer is gone, EMSGSIZE.
-    result<std::size_t> send(std::span<const std::byte> buf) noexcept {
-        return io_.send(buf.data(), buf.size());
-    }
-    result<std::size_t> send(std::span<const char> buf) noexcept {
-        return io_.send(buf.data(), buf.size());
-    }
-
-    /// Receives one datagram; a datagram longer than `buf` is cut (the rest is lost).
-    /// Errors: would_block when none is queued.
-    result<std::size_t> recv(std::span<std::byte> buf) noexcept { return io_.recv(buf.data(), buf.size(), false); }
-    result<std::size_t> recv(std::span<char> buf) noexcept { return io_.recv(buf.data(), buf.size(), false); }
-
-    /// Like recv, but leaves the datagram queued (MSG_PEEK).
-    result<std::size_t> peek(std::span<std::byte> buf) noexcept {
-        return io_.recv(buf.data(), buf.size(), true);
-    }
-    result<std::size_t> peek(std::span<char> buf) noexcept {
-        return io_.recv(buf.data(), buf.size(), true);
-    }
-
     /// Sends one datagram to `to`. Errors: ENOENT when nothing is at the path,
     /// connection_refused when nobody has it bound, would_block when its queue is full, EISCONN
     /// on a connected socket (on some systems), and from_path's errors for a bad path.
-    result<std::size_t> send_to(std::span<const std::byte> buf, const unix_address& to) noexcept {
-        return send_to_raw(buf.data(), buf.size(), to);
+    template <byte_buffer B = std::span<const std::byte>>
+    result<std::size_t> send_to(const B& buf, const unix_address& to) noexcept {
+        return send_to_raw(detail::const_bytes(buf), to);
     }
-    result<std::size_t> send_to(std::span<const char> buf, const unix_address& to) noexcept {
-        return send_to_raw(buf.data(), buf.size(), to);
-    }
-    result<std::size_t> send_to(std::span<const std::byte> buf, std::string_view path) noexcept {
+    template <byte_buffer B = std::span<const std::byte>>
+    result<std::size_t> send_to(const B& buf, std::string_view path) noexcept {
         auto a = unix_address::from_path(path);
         if (!a) return a.error();
-        return send_to_raw(buf.data(), buf.size(), *a);
-    }
-    result<std::size_t> send_to(std::span<const char> buf, std::string_view path) noexcept {
-        auto a = unix_address::from_path(path);
-        if (!a) return a.error();
-        return send_to_raw(buf.data(), buf.size(), *a);
+        return send_to_raw(detail::const_bytes(buf), *a);
     }
 
     /// Receives one datagram and the sender's address (unnamed when the sender is unbound).
     /// Errors: would_block when none is queued.
-    result<std::pair<std::size_t, unix_address>> recv_from(std::span<std::byte> buf) noexcept {
-        return recv_from_raw(buf.data(), buf.size(), false);
-    }
-    result<std::pair<std::size_t, unix_address>> recv_from(std::span<char> buf) noexcept {
-        return recv_from_raw(buf.data(), buf.size(), false);
+    template <mutable_byte_buffer B = std::span<std::byte>>
+    result<std::pair<std::size_t, unix_address>> recv_from(B&& buf) noexcept {
+        return recv_from_raw(detail::mutable_bytes(buf), false);
     }
     /// Like recv_from, but leaves the datagram queued (MSG_PEEK).
-    result<std::pair<std::size_t, unix_address>> peek_from(std::span<std::byte> buf) noexcept {
-        return recv_from_raw(buf.data(), buf.size(), true);
-    }
-    result<std::pair<std::size_t, unix_address>> peek_from(std::span<char> buf) noexcept {
-        return recv_from_raw(buf.data(), buf.size(), true);
+    template <mutable_byte_buffer B = std::span<std::byte>>
+    result<std::pair<std::size_t, unix_address>> peek_from(B&& buf) noexcept {
+        return recv_from_raw(detail::mutable_bytes(buf), true);
     }
 
     /// Shuts down receiving, sending or both (further sends fail with EPIPE; a blocked
@@ -122,7 +94,7 @@ public:
     result<unix_address> peer_addr() const noexcept { return peer_address(); }
 
 private:
-    explicit unix_datagram(source_handle h) noexcept : socket_base(h) {}
+    explicit unix_datagram(source_handle h) noexcept : datagram_io(h) {}
 
     static result<unix_datagram> open(const unix_address* addr) noexcept {
         auto fd = detail::unix_sock::open_bound(detail::sys::socket_type::datagram, addr);
@@ -130,13 +102,13 @@ private:
         return unix_datagram(*fd);
     }
 
-    result<std::size_t> send_to_raw(const void* data, std::size_t len, const unix_address& to) noexcept {
-        return io_.done(detail::sys::send_to(io_.get(), data, len, to.native_ptr(), to.native_size()));
+    result<std::size_t> send_to_raw(std::span<const std::byte> buf, const unix_address& to) noexcept {
+        return io_.done(detail::sys::send_to(io_.get(), buf.data(), buf.size(), to.native_ptr(), to.native_size()));
     }
 
-    result<std::pair<std::size_t, unix_address>> recv_from_raw(void* data, std::size_t len, bool peek) noexcept {
+    result<std::pair<std::size_t, unix_address>> recv_from_raw(std::span<std::byte> buf, bool peek) noexcept {
         detail::sys::raw_sockaddr sa;
-        auto n = io_.done(detail::sys::recv_from(io_.get(), data, len, peek, sa));
+        auto n = io_.done(detail::sys::recv_from(io_.get(), buf.data(), buf.size(), peek, sa));
         if (!n) return n.error();
         auto from = detail::address_traits<unix_address>::from_raw(sa);
         if (!from) return from.error();

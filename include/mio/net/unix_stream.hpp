@@ -3,6 +3,7 @@
 
 #include <mio/detail/source_base.hpp>
 #include <mio/detail/sys.hpp>
+#include <mio/net/detail/socket_io.hpp>
 #include <mio/net/shutdown_how.hpp>
 #include <mio/net/unix_address.hpp>
 #include <mio/result.hpp>
@@ -29,9 +30,11 @@ class unix_listener;
 /// Non-blocking and close-on-exec from birth; movable, not copyable; closed (and so removed
 /// from any registry) on destruction. Sends never raise SIGPIPE: a write to a closed peer
 /// fails with EPIPE.
+/// Reads and writes with read(), peek(), write(), readv(), writev() and shutdown() (see
+/// detail::stream_io), each taking std::byte, char or unsigned char buffers (mio/buffer.hpp).
 /// Also has native_handle(), release(), io_state(), try_io(), local_addr() and take_error()
 /// (see detail::socket_base).
-class unix_stream : public detail::socket_base<unix_address> {
+class unix_stream : public detail::stream_io<detail::socket_base<unix_address>> {
 public:
     /// Connects to the listener bound at `path`. A Unix connect completes at once or fails:
     /// no_such_file_or_directory (ENOENT) when nothing is at `path`, connection_refused when
@@ -61,40 +64,6 @@ public:
     /// Adopts `fd`, a connected AF_UNIX stream socket; the caller has made it non-blocking.
     static unix_stream from_native(source_handle h) noexcept { return unix_stream(h); }
 
-    /// Reads into `buf`. Returns 0 at end of stream (or for an empty `buf`).
-    /// Errors: would_block when nothing is buffered (the source is re-armed), ECONNRESET.
-    result<std::size_t> read(std::span<std::byte> buf) noexcept { return io_.read(buf.data(), buf.size()); }
-    result<std::size_t> read(std::span<char> buf) noexcept { return io_.read(buf.data(), buf.size()); }
-
-    /// Like read, but leaves the data in the socket (MSG_PEEK).
-    result<std::size_t> peek(std::span<std::byte> buf) noexcept {
-        return io_.recv(buf.data(), buf.size(), true);
-    }
-    result<std::size_t> peek(std::span<char> buf) noexcept {
-        return io_.recv(buf.data(), buf.size(), true);
-    }
-
-    /// Writes some of `buf` and returns how much. Errors: would_block when the socket buffer
-    /// is full, EPIPE after the peer closed or after shutdown(write).
-    result<std::size_t> write(std::span<const std::byte> buf) noexcept {
-        return io_.send(buf.data(), buf.size());
-    }
-    result<std::size_t> write(std::span<const char> buf) noexcept {
-        return io_.send(buf.data(), buf.size());
-    }
-
-    /// Reads into up to 64 buffers in order (more are ignored: a short read, as POSIX allows).
-    result<std::size_t> readv(std::span<const std::span<std::byte>> bufs) noexcept { return io_.readv(bufs); }
-
-    /// Writes from up to 64 buffers in order, through sendmsg so that it never raises SIGPIPE.
-    result<std::size_t> writev(std::span<const std::span<const std::byte>> bufs) noexcept {
-        return io_.send_vectored(bufs);
-    }
-
-    /// Shuts down the read half, the write half or both. The peer sees a read-closed event
-    /// and reads 0 once the write half is shut. Errors: ENOTCONN.
-    result<void> shutdown(shutdown_how how) noexcept { return detail::sys::shutdown(io_.get(), how); }
-
     /// The peer's address (the listener's path or name; unnamed for a pair()). Errors: ENOTCONN.
     result<unix_address> peer_addr() const noexcept { return peer_address(); }
 
@@ -108,7 +77,7 @@ public:
 
 private:
     friend class unix_listener;
-    explicit unix_stream(source_handle h) noexcept : socket_base(h) {}
+    explicit unix_stream(source_handle h) noexcept : stream_io(h) {}
 };
 
 }  // namespace mio::net

@@ -1,6 +1,7 @@
 // mio::posix::pipe(): a non-blocking, close-on-exec unidirectional pipe (mio's unix::pipe).
 #pragma once
 
+#include <mio/buffer.hpp>
 #include <mio/detail/source_base.hpp>
 #include <mio/detail/sys.hpp>
 #include <mio/result.hpp>
@@ -38,8 +39,11 @@ public:
     static pipe_sender from_native(source_handle h) noexcept { return pipe_sender(h); }
 
     /// Writes some of `buf`. Errors: would_block when the pipe is full, EPIPE when closed.
-    result<std::size_t> write(std::span<const std::byte> buf) noexcept { return io_.write(buf.data(), buf.size()); }
-    result<std::size_t> write(std::span<const char> buf) noexcept { return io_.write(buf.data(), buf.size()); }
+    template <byte_buffer B = std::span<const std::byte>>
+    result<std::size_t> write(const B& buf) noexcept {
+        auto b = detail::const_bytes(buf);
+        return io_.write(b.data(), b.size());
+    }
     /// Writes from up to 64 buffers in order.
     result<std::size_t> writev(std::span<const std::span<const std::byte>> bufs) noexcept { return io_.writev(bufs); }
 
@@ -57,8 +61,11 @@ public:
     static pipe_receiver from_native(source_handle h) noexcept { return pipe_receiver(h); }
 
     /// Reads into `buf`. Errors: would_block when the pipe is empty.
-    result<std::size_t> read(std::span<std::byte> buf) noexcept { return io_.read(buf.data(), buf.size()); }
-    result<std::size_t> read(std::span<char> buf) noexcept { return io_.read(buf.data(), buf.size()); }
+    template <mutable_byte_buffer B = std::span<std::byte>>
+    result<std::size_t> read(B&& buf) noexcept {
+        auto b = detail::mutable_bytes(buf);
+        return io_.read(b.data(), b.size());
+    }
     /// Reads into up to 64 buffers in order.
     result<std::size_t> readv(std::span<const std::span<std::byte>> bufs) noexcept { return io_.readv(bufs); }
 

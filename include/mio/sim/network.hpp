@@ -41,6 +41,7 @@
 // queues have reached their largest size. One network per fake selector (handles would clash).
 #pragma once
 
+#include <mio/buffer.hpp>
 #include <mio/detail/sim_random.hpp>
 #include <mio/interest.hpp>
 #include <mio/io_source_state.hpp>
@@ -156,21 +157,25 @@ public:
     /// Errors: would_block when nothing has arrived (or not yet connected); connection_reset
     /// once after the peer's reset(); connection_refused once after a refused connect;
     /// not_connected after this socket's own reset() or a refused connect.
-    result<std::size_t> read(std::span<std::byte> buf) { return io(buf, false); }
-    result<std::size_t> read(std::span<char> buf) { return io(std::as_writable_bytes(buf), false); }
+    template <mutable_byte_buffer B = std::span<std::byte>>
+    result<std::size_t> read(B&& buf) {
+        return io(mio::detail::mutable_bytes(buf), false);
+    }
     /// As read, leaving the bytes in place.
-    result<std::size_t> peek(std::span<std::byte> buf) { return io(buf, true); }
-    result<std::size_t> peek(std::span<char> buf) { return io(std::as_writable_bytes(buf), true); }
+    template <mutable_byte_buffer B = std::span<std::byte>>
+    result<std::size_t> peek(B&& buf) {
+        return io(mio::detail::mutable_bytes(buf), true);
+    }
 
     /// Queues up to the room left in the direction's buffer. Errors: would_block when it is
     /// full (a writable event follows when the peer reads) or before the connection is
     /// established; broken_pipe after shutdown(write) or once the peer's reset was seen;
     /// connection_reset once after the peer's reset(); not_connected as for read.
-    result<std::size_t> write(std::span<const std::byte> buf) {
+    template <byte_buffer B = std::span<const std::byte>>
+    result<std::size_t> write(const B& buf) {
         if (!w_) return std::errc::bad_file_descriptor;
-        return w_->write(id_, buf);
+        return w_->write(id_, mio::detail::const_bytes(buf));
     }
-    result<std::size_t> write(std::span<const char> buf) { return write(std::as_bytes(buf)); }
 
     /// read: later reads return 0 and unread bytes are dropped; write: a FIN follows the bytes
     /// in flight. Errors: not_connected before the connection is established or after reset().
@@ -240,23 +245,21 @@ public:
     /// Sends one datagram; it may be lost (link.loss), dropped (partition, nobody bound at
     /// `to`, a full receive queue) or reordered (jitter), and the call still reports it sent.
     /// Errors: message_size above 65507 bytes.
-    result<std::size_t> send_to(std::span<const std::byte> buf, const net::socket_address& to) {
+    template <byte_buffer B = std::span<const std::byte>>
+    result<std::size_t> send_to(const B& buf, const net::socket_address& to) {
         if (!w_) return std::errc::bad_file_descriptor;
-        return w_->send_to(id_, buf, to);
-    }
-    result<std::size_t> send_to(std::span<const char> buf, const net::socket_address& to) {
-        return send_to(std::as_bytes(buf), to);
+        return w_->send_to(id_, mio::detail::const_bytes(buf), to);
     }
 
     /// The next datagram and its sender; a short buffer truncates it. Errors: would_block.
-    result<std::pair<std::size_t, net::socket_address>> recv_from(std::span<std::byte> buf) { return recv(buf, false); }
-    result<std::pair<std::size_t, net::socket_address>> recv_from(std::span<char> buf) {
-        return recv(std::as_writable_bytes(buf), false);
+    template <mutable_byte_buffer B = std::span<std::byte>>
+    result<std::pair<std::size_t, net::socket_address>> recv_from(B&& buf) {
+        return recv(mio::detail::mutable_bytes(buf), false);
     }
     /// As recv_from, leaving the datagram queued.
-    result<std::pair<std::size_t, net::socket_address>> peek_from(std::span<std::byte> buf) { return recv(buf, true); }
-    result<std::pair<std::size_t, net::socket_address>> peek_from(std::span<char> buf) {
-        return recv(std::as_writable_bytes(buf), true);
+    template <mutable_byte_buffer B = std::span<std::byte>>
+    result<std::pair<std::size_t, net::socket_address>> peek_from(B&& buf) {
+        return recv(mio::detail::mutable_bytes(buf), true);
     }
 
     /// Always falsy: a simulated datagram socket has no socket error.

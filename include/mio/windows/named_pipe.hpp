@@ -27,6 +27,7 @@
 // been polled (or when the poll goes).
 #pragma once
 
+#include <mio/buffer.hpp>
 #include <mio/detail/sys/windows/error.hpp>
 #include <mio/detail/sys/windows/winsock.hpp>
 #include <mio/interest.hpp>
@@ -470,15 +471,21 @@ public:
 
     /// Bytes already received; 0 at end of stream (the other end closed); would_block when
     /// nothing is buffered yet (a readable event follows).
-    result<std::size_t> read(std::span<std::byte> buf) noexcept { return state_->read(buf.data(), buf.size()); }
-    result<std::size_t> read(std::span<char> buf) noexcept { return read(std::as_writable_bytes(buf)); }
+    template <mutable_byte_buffer B = std::span<std::byte>>
+    result<std::size_t> read(B&& buf) noexcept {
+        auto b = mio::detail::mutable_bytes(buf);
+        return state_->read(b.data(), b.size());
+    }
     /// Takes up to write_limit (4 KiB) bytes of `buf` into the pipe's buffer, writes them in the
     /// background and returns how many it took: a longer `buf` is a short write, and the caller
     /// writes the rest after the next writable event. would_block while the previous write is in
     /// flight (a writable event follows it). A failed background write is returned by the next
     /// write. Allocates nothing. Errors: broken_pipe when the other end is gone.
-    result<std::size_t> write(std::span<const std::byte> buf) noexcept { return state_->write(buf.data(), buf.size()); }
-    result<std::size_t> write(std::span<const char> buf) noexcept { return write(std::as_bytes(buf)); }
+    template <byte_buffer B = std::span<const std::byte>>
+    result<std::size_t> write(const B& buf) noexcept {
+        auto b = mio::detail::const_bytes(buf);
+        return state_->write(b.data(), b.size());
+    }
 
     /// A connect error not yet returned by connect(); falsy when there is none.
     result<std::error_code> take_error() const noexcept { return state_->take_error(); }

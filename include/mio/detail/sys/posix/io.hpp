@@ -4,6 +4,7 @@
 // EINTR (callers see it, as in mio).
 #pragma once
 
+#include <mio/detail/sys/common/results.hpp>
 #include <mio/detail/sys/posix/base.hpp>
 #include <mio/result.hpp>
 
@@ -21,19 +22,6 @@ using io_buffer = ::iovec;
 inline void set_io_buffer(io_buffer& b, const void* data, std::size_t len) noexcept {
     b.iov_base = const_cast<void*>(data);  // iovec is not const-correct
     b.iov_len = len;
-}
-
-/// -1/errno as result<size_t>.
-inline result<std::size_t> size_result(ssize_t n) noexcept {
-    if (n < 0) [[unlikely]]
-        return last_error();
-    return static_cast<std::size_t>(n);
-}
-/// -1/errno as result<void>.
-inline result<void> void_result(int rc) noexcept {
-    if (rc < 0) [[unlikely]]
-        return last_error();
-    return {};
 }
 
 inline result<std::size_t> read(handle h, void* buf, std::size_t len) noexcept { return size_result(::read(h, buf, len)); }

@@ -6,6 +6,7 @@
 // the BSDs, peer credentials) are chosen here and nowhere else.
 #pragma once
 
+#include <mio/detail/sys/common/sockets.hpp>
 #include <mio/detail/sys/posix/io.hpp>
 #include <mio/net/shutdown_how.hpp>
 #include <mio/net/socket_address.hpp>
@@ -23,23 +24,8 @@
 #include <sys/types.h>
 #include <sys/un.h>
 #include <utility>
-#include <variant>
 
 namespace mio::detail::sys {
-
-enum class address_family { ipv4, ipv6, local };
-enum class socket_type { stream, datagram };
-
-/// A socket address in the OS's form: storage big enough for any family, and the length in
-/// use (what bind/connect/sendto take, and what accept/recvfrom fill in).
-struct raw_sockaddr {
-    ::sockaddr_storage storage{};
-    ::socklen_t len = sizeof(::sockaddr_storage);
-
-    ::sockaddr* get() noexcept { return reinterpret_cast<::sockaddr*>(&storage); }
-    const ::sockaddr* get() const noexcept { return reinterpret_cast<const ::sockaddr*>(&storage); }
-    int family() const noexcept { return storage.ss_family; }
-};
 
 // The OS's names for the types unix_address and peer_credentials hold.
 using sockaddr_type = ::sockaddr;
@@ -178,63 +164,6 @@ inline result<void> shutdown(handle h, net::shutdown_how how) noexcept {
     return void_result(::shutdown(h, n));
 }
 
-/// getsockname / getpeername into `out`.
-inline result<void> local_name(handle h, raw_sockaddr& out) noexcept { return void_result(::getsockname(h, out.get(), &out.len)); }
-inline result<void> peer_name(handle h, raw_sockaddr& out) noexcept { return void_result(::getpeername(h, out.get(), &out.len)); }
-
-/// The OS's form of `a`: a sockaddr_in or a sockaddr_in6 (flow info in network order, as the
-/// kernel reads it; scope id as is).
-inline raw_sockaddr to_sockaddr(const net::socket_address& a) noexcept {
-    raw_sockaddr r;
-    const auto ip = a.ip();
-    if (const auto* v4 = std::get_if<net::ipv4_address>(&ip)) {
-        ::sockaddr_in sin{};
-        sin.sin_family = AF_INET;
-        sin.sin_port = htons(a.port());
-        auto o = v4->octets();
-        std::memcpy(&sin.sin_addr, o.data(), o.size());
-        std::memcpy(&r.storage, &sin, sizeof sin);
-        r.len = sizeof sin;
-    } else if (const auto* v6 = std::get_if<net::ipv6_address>(&ip)) {
-        ::sockaddr_in6 sin6{};
-        sin6.sin6_family = AF_INET6;
-        sin6.sin6_port = htons(a.port());
-        sin6.sin6_flowinfo = htonl(a.flowinfo());
-        sin6.sin6_scope_id = a.scope_id();
-        auto o = v6->octets();
-        std::memcpy(&sin6.sin6_addr, o.data(), o.size());
-        std::memcpy(&r.storage, &sin6, sizeof sin6);
-        r.len = sizeof sin6;
-    }
-    return r;
-}
-
-/// The socket_address in `r` (its first r.len bytes). Errors: address_family_not_supported for
-/// a family other than AF_INET and AF_INET6 (an AF_UNIX peer, say); invalid_argument when the
-/// length is too short for the family.
-inline result<net::socket_address> from_sockaddr(const raw_sockaddr& r) noexcept {
-    if (r.len < static_cast<::socklen_t>(sizeof(::sa_family_t)) || r.len > sizeof r.storage)
-        return std::errc::invalid_argument;
-    if (r.storage.ss_family == AF_INET) {
-        if (r.len < static_cast<::socklen_t>(sizeof(::sockaddr_in))) return std::errc::invalid_argument;
-        ::sockaddr_in sin;
-        std::memcpy(&sin, &r.storage, sizeof sin);
-        std::array<std::uint8_t, 4> o;
-        std::memcpy(o.data(), &sin.sin_addr, o.size());
-        return net::socket_address(net::ipv4_address(o), ntohs(sin.sin_port));
-    }
-    if (r.storage.ss_family == AF_INET6) {
-        if (r.len < static_cast<::socklen_t>(sizeof(::sockaddr_in6))) return std::errc::invalid_argument;
-        ::sockaddr_in6 sin6;
-        std::memcpy(&sin6, &r.storage, sizeof sin6);
-        std::array<std::uint8_t, 16> o;
-        std::memcpy(o.data(), &sin6.sin6_addr, o.size());
-        return net::socket_address(net::ipv6_address(o), ntohs(sin6.sin6_port), ntohl(sin6.sin6_flowinfo),
-                                   sin6.sin6_scope_id);
-    }
-    return std::errc::address_family_not_supported;
-}
-
 /// The address family of socket `h` (getsockname works unbound too).
 inline result<address_family> family_of(handle h) noexcept {
     raw_sockaddr r;
@@ -307,18 +236,6 @@ constexpr option_spec spec(socket_option o) noexcept {
     }
     return {0, -1, false};
 }
-
-template <class T>
-inline result<void> set_raw(handle h, int level, int name, const T& value) noexcept {
-    return void_result(::setsockopt(h, level, name, &value, sizeof value));
-}
-template <class T>
-inline result<T> get_raw(handle h, int level, int name) noexcept {
-    T value{};
-    ::socklen_t len = sizeof value;
-    if (::getsockopt(h, level, name, &value, &len) < 0) return last_error();
-    return value;
-}
 }  // namespace posix_detail
 
 /// Whether this OS has option `o` (set_option/get_option give operation_not_supported if not).
@@ -328,77 +245,18 @@ constexpr bool has_option(socket_option o) noexcept { return posix_detail::spec(
 inline result<void> set_option(handle h, socket_option o, int value) noexcept {
     auto s = posix_detail::spec(o);
     if (s.name < 0) return std::errc::operation_not_supported;
-    if (s.byte_sized) return posix_detail::set_raw(h, s.level, s.name, static_cast<unsigned char>(value));
-    return posix_detail::set_raw(h, s.level, s.name, value);
+    if (s.byte_sized) return common_detail::set_raw(h, s.level, s.name, static_cast<unsigned char>(value));
+    return common_detail::set_raw(h, s.level, s.name, value);
 }
 inline result<int> get_option(handle h, socket_option o) noexcept {
     auto s = posix_detail::spec(o);
     if (s.name < 0) return std::errc::operation_not_supported;
     if (s.byte_sized) {
-        auto v = posix_detail::get_raw<unsigned char>(h, s.level, s.name);
+        auto v = common_detail::get_raw<unsigned char>(h, s.level, s.name);
         if (!v) return v.error();
         return int(*v);
     }
-    return posix_detail::get_raw<int>(h, s.level, s.name);
-}
-
-/// SO_LINGER: nullopt turns it off, a number of seconds on.
-inline result<void> set_linger(handle h, std::optional<int> seconds) noexcept {
-    ::linger l{};
-    if (seconds) {
-        l.l_onoff = 1;
-        l.l_linger = *seconds;
-    }
-    return posix_detail::set_raw(h, SOL_SOCKET, SO_LINGER, l);
-}
-inline result<std::optional<int>> linger(handle h) noexcept {
-    auto l = posix_detail::get_raw<::linger>(h, SOL_SOCKET, SO_LINGER);
-    if (!l) return l.error();
-    if (l->l_onoff == 0) return std::optional<int>{};
-    return std::optional<int>(l->l_linger);
-}
-
-/// SO_ERROR: the pending error (falsy when none), clearing it.
-inline result<std::error_code> take_error(handle h) noexcept {
-    auto v = posix_detail::get_raw<int>(h, SOL_SOCKET, SO_ERROR);
-    if (!v) return v.error();
-    // A bare error_code would mean failure: the pending error is the value, built in place.
-    if (*v == 0) return result<std::error_code>(std::in_place);
-    return result<std::error_code>(std::in_place, make_error(*v));
-}
-
-namespace posix_detail {
-inline ::in_addr to_in_addr(const std::array<std::uint8_t, 4>& o) noexcept {
-    ::in_addr r{};
-    std::memcpy(&r, o.data(), o.size());
-    return r;
-}
-}  // namespace posix_detail
-
-/// IP_MULTICAST_IF: the interface (by one of its addresses) IPv4 multicast leaves from.
-inline result<void> set_multicast_if_v4(handle h, const std::array<std::uint8_t, 4>& iface) noexcept {
-    return posix_detail::set_raw(h, IPPROTO_IP, IP_MULTICAST_IF, posix_detail::to_in_addr(iface));
-}
-/// IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP.
-inline result<void> multicast_membership_v4(handle h, bool join, const std::array<std::uint8_t, 4>& group,
-                                            const std::array<std::uint8_t, 4>& iface) noexcept {
-    ::ip_mreq m{};
-    m.imr_multiaddr = posix_detail::to_in_addr(group);
-    m.imr_interface = posix_detail::to_in_addr(iface);
-    return posix_detail::set_raw(h, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, m);
-}
-/// IPV6_JOIN_GROUP / IPV6_LEAVE_GROUP (IPV6_ADD_MEMBERSHIP / _DROP_ on older Linux headers).
-inline result<void> multicast_membership_v6(handle h, bool join, const std::array<std::uint8_t, 16>& group,
-                                            unsigned ifindex) noexcept {
-    ::ipv6_mreq m{};
-    std::memcpy(&m.ipv6mr_multiaddr, group.data(), group.size());
-    m.ipv6mr_interface = ifindex;
-#if defined(IPV6_JOIN_GROUP)
-    int name = join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP;
-#else
-    int name = join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP;
-#endif
-    return posix_detail::set_raw(h, IPPROTO_IPV6, name, m);
+    return common_detail::get_raw<int>(h, s.level, s.name);
 }
 
 /// Who is at the other end of a Unix-domain stream: SO_PEERCRED on Linux (with the pid),
@@ -411,7 +269,7 @@ struct peer_credentials_raw {
 };
 inline result<peer_credentials_raw> peer_credentials(handle h) noexcept {
 #if MIO_OS_LINUX
-    auto c = posix_detail::get_raw<::ucred>(h, SOL_SOCKET, SO_PEERCRED);
+    auto c = common_detail::get_raw<::ucred>(h, SOL_SOCKET, SO_PEERCRED);
     if (!c) return c.error();
     return peer_credentials_raw{c->pid, c->uid, c->gid};
 #elif MIO_OS_BSD

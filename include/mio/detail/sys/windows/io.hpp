@@ -3,6 +3,7 @@
 // close-on-exec are POSIX notions: operation_not_supported).
 #pragma once
 
+#include <mio/detail/sys/common/results.hpp>
 #include <mio/detail/sys/windows/base.hpp>
 #include <mio/result.hpp>
 
@@ -19,12 +20,6 @@ inline void set_io_buffer(io_buffer& b, const void* data, std::size_t len) noexc
     b.len = static_cast<ULONG>(len > ULONG_MAX ? ULONG_MAX : len);
 }
 
-/// SOCKET_ERROR/WSAGetLastError as result<size_t>.
-inline result<std::size_t> size_result(long long n) noexcept {
-    if (n < 0) [[unlikely]]
-        return last_error();
-    return static_cast<std::size_t>(n);
-}
 /// recv's SOCKET_ERROR/WSAGetLastError as result<size_t>, where WSAESHUTDOWN (a read after this
 /// side's own shutdown of receiving) is end of stream, 0, as POSIX reads give it (and Rust's std
 /// on Windows, hence mio).
@@ -34,12 +29,6 @@ inline result<std::size_t> recv_result(long long n) noexcept {
         return last_error();
     }
     return static_cast<std::size_t>(n);
-}
-/// SOCKET_ERROR/WSAGetLastError as result<void>.
-inline result<void> void_result(int rc) noexcept {
-    if (rc < 0) [[unlikely]]
-        return last_error();
-    return {};
 }
 
 namespace windows_detail {

@@ -6,6 +6,7 @@
 // (the types exist so that mio::net compiles; every call fails with operation_not_supported).
 #pragma once
 
+#include <mio/detail/sys/common/sockets.hpp>
 #include <mio/detail/sys/windows/io.hpp>
 #include <mio/net/shutdown_how.hpp>
 #include <mio/net/socket_address.hpp>
@@ -17,22 +18,8 @@
 #include <cstring>
 #include <optional>
 #include <utility>
-#include <variant>
 
 namespace mio::detail::sys {
-
-enum class address_family { ipv4, ipv6, local };
-enum class socket_type { stream, datagram };
-
-/// A socket address in Winsock's form: storage for any family, and the length in use.
-struct raw_sockaddr {
-    ::sockaddr_storage storage{};
-    int len = sizeof(::sockaddr_storage);
-
-    ::sockaddr* get() noexcept { return reinterpret_cast<::sockaddr*>(&storage); }
-    const ::sockaddr* get() const noexcept { return reinterpret_cast<const ::sockaddr*>(&storage); }
-    int family() const noexcept { return storage.ss_family; }
-};
 
 using sockaddr_type = ::sockaddr;
 // Unsigned, as POSIX's socklen_t, so that mio::net's length checks read the same everywhere;
@@ -136,59 +123,6 @@ inline result<void> shutdown(handle h, net::shutdown_how how) noexcept {
     return void_result(::shutdown(h, n));
 }
 
-inline result<void> local_name(handle h, raw_sockaddr& out) noexcept { return void_result(::getsockname(h, out.get(), &out.len)); }
-inline result<void> peer_name(handle h, raw_sockaddr& out) noexcept { return void_result(::getpeername(h, out.get(), &out.len)); }
-
-/// The Winsock form of `a`: a sockaddr_in or a sockaddr_in6.
-inline raw_sockaddr to_sockaddr(const net::socket_address& a) noexcept {
-    raw_sockaddr r;
-    const auto ip = a.ip();
-    if (const auto* v4 = std::get_if<net::ipv4_address>(&ip)) {
-        ::sockaddr_in sin{};
-        sin.sin_family = AF_INET;
-        sin.sin_port = htons(a.port());
-        auto o = v4->octets();
-        std::memcpy(&sin.sin_addr, o.data(), o.size());
-        std::memcpy(&r.storage, &sin, sizeof sin);
-        r.len = sizeof sin;
-    } else if (const auto* v6 = std::get_if<net::ipv6_address>(&ip)) {
-        ::sockaddr_in6 sin6{};
-        sin6.sin6_family = AF_INET6;
-        sin6.sin6_port = htons(a.port());
-        sin6.sin6_flowinfo = htonl(a.flowinfo());
-        sin6.sin6_scope_id = a.scope_id();
-        auto o = v6->octets();
-        std::memcpy(&sin6.sin6_addr, o.data(), o.size());
-        std::memcpy(&r.storage, &sin6, sizeof sin6);
-        r.len = sizeof sin6;
-    }
-    return r;
-}
-
-/// The socket_address in `r`. Errors: address_family_not_supported, invalid_argument (too short).
-inline result<net::socket_address> from_sockaddr(const raw_sockaddr& r) noexcept {
-    if (r.len < static_cast<int>(sizeof(family_type)) || r.len > static_cast<int>(sizeof r.storage))
-        return std::errc::invalid_argument;
-    if (r.storage.ss_family == AF_INET) {
-        if (r.len < static_cast<int>(sizeof(::sockaddr_in))) return std::errc::invalid_argument;
-        ::sockaddr_in sin;
-        std::memcpy(&sin, &r.storage, sizeof sin);
-        std::array<std::uint8_t, 4> o;
-        std::memcpy(o.data(), &sin.sin_addr, o.size());
-        return net::socket_address(net::ipv4_address(o), ntohs(sin.sin_port));
-    }
-    if (r.storage.ss_family == AF_INET6) {
-        if (r.len < static_cast<int>(sizeof(::sockaddr_in6))) return std::errc::invalid_argument;
-        ::sockaddr_in6 sin6;
-        std::memcpy(&sin6, &r.storage, sizeof sin6);
-        std::array<std::uint8_t, 16> o;
-        std::memcpy(o.data(), &sin6.sin6_addr, o.size());
-        return net::socket_address(net::ipv6_address(o), ntohs(sin6.sin6_port), ntohl(sin6.sin6_flowinfo),
-                                   sin6.sin6_scope_id);
-    }
-    return std::errc::address_family_not_supported;
-}
-
 /// The address family of socket `h` (SO_PROTOCOL_INFO works on unbound sockets, where
 /// getsockname fails with WSAEINVAL).
 inline result<address_family> family_of(handle h) noexcept {
@@ -234,22 +168,6 @@ constexpr option_spec spec(socket_option o) noexcept {
     }
     return {0, -1};
 }
-template <class T>
-inline result<void> set_raw(handle h, int level, int name, const T& value) noexcept {
-    return void_result(::setsockopt(h, level, name, reinterpret_cast<const char*>(&value), sizeof value));
-}
-template <class T>
-inline result<T> get_raw(handle h, int level, int name) noexcept {
-    T value{};
-    int len = sizeof value;
-    if (::getsockopt(h, level, name, reinterpret_cast<char*>(&value), &len) != 0) return last_error();
-    return value;
-}
-inline ::in_addr to_in_addr(const std::array<std::uint8_t, 4>& o) noexcept {
-    ::in_addr r{};
-    std::memcpy(&r, o.data(), o.size());
-    return r;
-}
 }  // namespace windows_detail
 
 constexpr bool has_option(socket_option o) noexcept { return windows_detail::spec(o).name >= 0; }
@@ -258,55 +176,14 @@ constexpr bool has_option(socket_option o) noexcept { return windows_detail::spe
 inline result<void> set_option(handle h, socket_option o, int value) noexcept {
     auto s = windows_detail::spec(o);
     if (s.name < 0) return std::errc::operation_not_supported;
-    return windows_detail::set_raw(h, s.level, s.name, static_cast<DWORD>(value));
+    return common_detail::set_raw(h, s.level, s.name, static_cast<DWORD>(value));
 }
 inline result<int> get_option(handle h, socket_option o) noexcept {
     auto s = windows_detail::spec(o);
     if (s.name < 0) return std::errc::operation_not_supported;
-    auto v = windows_detail::get_raw<DWORD>(h, s.level, s.name);
+    auto v = common_detail::get_raw<DWORD>(h, s.level, s.name);
     if (!v) return v.error();
     return static_cast<int>(*v);
-}
-
-inline result<void> set_linger(handle h, std::optional<int> seconds) noexcept {
-    ::linger l{};
-    if (seconds) {
-        l.l_onoff = 1;
-        l.l_linger = static_cast<u_short>(*seconds);
-    }
-    return windows_detail::set_raw(h, SOL_SOCKET, SO_LINGER, l);
-}
-inline result<std::optional<int>> linger(handle h) noexcept {
-    auto l = windows_detail::get_raw<::linger>(h, SOL_SOCKET, SO_LINGER);
-    if (!l) return l.error();
-    if (l->l_onoff == 0) return std::optional<int>{};
-    return std::optional<int>(l->l_linger);
-}
-
-/// SO_ERROR: the pending error (falsy when none).
-inline result<std::error_code> take_error(handle h) noexcept {
-    auto v = windows_detail::get_raw<int>(h, SOL_SOCKET, SO_ERROR);
-    if (!v) return v.error();
-    if (*v == 0) return result<std::error_code>(std::in_place);
-    return result<std::error_code>(std::in_place, make_error(*v));
-}
-
-inline result<void> set_multicast_if_v4(handle h, const std::array<std::uint8_t, 4>& iface) noexcept {
-    return windows_detail::set_raw(h, IPPROTO_IP, IP_MULTICAST_IF, windows_detail::to_in_addr(iface));
-}
-inline result<void> multicast_membership_v4(handle h, bool join, const std::array<std::uint8_t, 4>& group,
-                                            const std::array<std::uint8_t, 4>& iface) noexcept {
-    ::ip_mreq m{};
-    m.imr_multiaddr = windows_detail::to_in_addr(group);
-    m.imr_interface = windows_detail::to_in_addr(iface);
-    return windows_detail::set_raw(h, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, m);
-}
-inline result<void> multicast_membership_v6(handle h, bool join, const std::array<std::uint8_t, 16>& group,
-                                            unsigned ifindex) noexcept {
-    ::ipv6_mreq m{};
-    std::memcpy(&m.ipv6mr_multiaddr, group.data(), group.size());
-    m.ipv6mr_interface = ifindex;
-    return windows_detail::set_raw(h, IPPROTO_IPV6, join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, m);
 }
 
 struct peer_credentials_raw {
