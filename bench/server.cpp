@@ -95,14 +95,14 @@ struct connection {
     [[gnu::always_inline]] bool on_readable() {
         for (;;) {
             auto r = stream.read(std::span<std::byte>(read_buffer));
-            // An error or the end of the stream, in one test of the common path.
-            if (!r || *r == 0) [[unlikely]] {
-                if (r) return false;
+            if (!r) [[unlikely]] {
                 if (mio::is_would_block(r.error())) return true;
                 if (interrupted(r.error())) continue;
                 return false;
             }
             std::size_t n = *r;
+            if (n == 0) [[unlikely]]
+                return false;
             auto data = std::span<const std::byte>(read_buffer, n);
             auto w = stream.write(data);
             if (!w || *w != n) [[unlikely]] {
