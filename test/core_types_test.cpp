@@ -138,7 +138,19 @@ TEST(result, void_result) {
     EXPECT_EQ(bad.error(), std::errc::no_such_file_or_directory);
 #if MIO_HAS_EXCEPTIONS
     EXPECT_THROW(bad.value(), std::system_error);
+    EXPECT_NO_THROW(ok.value());
 #endif
+    // Kept as value and category, not as a std::error_code: the category comes back as given,
+    // a falsy code is success, and success reads back as a default (falsy) error_code.
+    mio::result<void> sys(std::error_code(EPIPE, std::system_category()));
+    EXPECT_FALSE(sys.has_value());
+    EXPECT_EQ(sys.error(), std::error_code(EPIPE, std::system_category()));
+    EXPECT_NE(sys.error(), std::error_code(EPIPE, std::generic_category()));
+    EXPECT_TRUE(mio::result<void>(std::error_code{}).has_value());
+    EXPECT_TRUE(mio::result<void>(std::error_code(0, std::generic_category())).has_value());
+    EXPECT_FALSE(ok.error());
+    auto copy = bad;
+    EXPECT_EQ(copy.error(), std::errc::no_such_file_or_directory);
 }
 
 TEST(result, would_block_detection) {

@@ -161,25 +161,30 @@ private:
     }
 };
 
-/// Success or a std::error_code.
+/// Success or a std::error_code (a falsy one means success). Kept as the code's value and
+/// category pointer, null on success, rather than as a std::error_code: a default error_code
+/// asks libstdc++ for system_category() through a call, which every `return {}` would pay.
 template <>
 class [[nodiscard]] result<void> {
 public:
     using value_type = void;
     result() noexcept = default;
-    result(std::error_code ec) noexcept : error_(ec) {}
-    result(std::errc e) noexcept : error_(std::make_error_code(e)) {}
+    result(std::error_code ec) noexcept : category_(ec ? &ec.category() : nullptr), error_value_(ec.value()) {}
+    result(std::errc e) noexcept : result(std::make_error_code(e)) {}
 
-    bool has_value() const noexcept { return !error_; }
-    explicit operator bool() const noexcept { return !error_; }
+    bool has_value() const noexcept { return category_ == nullptr; }
+    explicit operator bool() const noexcept { return category_ == nullptr; }
     void value() const {
-        if (error_) detail::throw_error(error_);
+        if (category_) detail::throw_error(error());
     }
     void operator*() const noexcept {}
-    std::error_code error() const noexcept { return error_; }
+    std::error_code error() const noexcept {
+        return category_ ? std::error_code(error_value_, *category_) : std::error_code{};
+    }
 
 private:
-    std::error_code error_{};
+    const std::error_category* category_ = nullptr;
+    int error_value_ = 0;
 };
 
 }  // namespace mio
