@@ -23,6 +23,8 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <dlfcn.h>
+#include <poll.h>
 #include <cstdlib>
 #include <new>
 #include <pthread.h>
@@ -32,6 +34,29 @@
 #include <vector>
 
 #include "alloc_counter.hpp"
+
+namespace {
+// poll(2) calls made by this process (the interposers below): proves that a source left
+// undrained is parked after one extra poll(2) return, not polled in a busy loop.
+std::atomic<long> poll_calls{0};
+template <class F>
+F real(const char* name) {
+    return reinterpret_cast<F>(::dlsym(RTLD_NEXT, name));
+}
+}  // namespace
+
+extern "C" int poll(pollfd* fds, nfds_t n, int timeout) {
+    poll_calls.fetch_add(1);
+    static auto f = real<int (*)(pollfd*, nfds_t, int)>("poll");
+    return f(fds, n, timeout);
+}
+#if MIO_HAS_PPOLL
+extern "C" int ppoll(pollfd* fds, nfds_t n, const timespec* timeout, const sigset_t* mask) {
+    poll_calls.fetch_add(1);
+    static auto f = real<int (*)(pollfd*, nfds_t, const timespec*, const sigset_t*)>("ppoll");
+    return f(fds, n, timeout, mask);
+}
+#endif
 
 namespace {
 
@@ -118,6 +143,91 @@ TYPED_TEST(poll_selector_test, no_second_event_without_rearm) {
     char one[1];
     ASSERT_EQ(rx.read(std::span<char>(one)).value(), 1u);
     EXPECT_TRUE(this->tokens(0ns).empty());
+
+    // The entry was parked by the poll that found it still readable; draining re-arms it.
+    EXPECT_EQ(drain(rx), 5u);
+    ASSERT_EQ(write_all(tx, 2), 2u);
+    EXPECT_EQ(this->tokens(1s), std::vector<std::size_t>{7});
+}
+
+// A delivered readable edge leaves the fd in the poll(2) set (the owner usually drains it,
+// which re-arms it with no patch); one left undrained costs one more poll(2) return, which
+// parks it, and no more: a 100 ms poll is not a busy loop.
+TYPED_TEST(poll_selector_test, an_undrained_source_is_parked_not_polled_in_a_loop) {
+    auto [tx, rx] = mio::posix::pipe().value();
+    ASSERT_TRUE(this->poll.registry().add(rx, mio::token{7}, mio::interest::readable));
+    ASSERT_EQ(write_all(tx, 3), 3u);
+    EXPECT_EQ(this->tokens(1s), std::vector<std::size_t>{7});
+    long before = poll_calls.load();
+    EXPECT_TRUE(this->tokens(100ms).empty());
+    EXPECT_LE(poll_calls.load() - before, 2) << "one return that parks it, then one blocking poll";
+    before = poll_calls.load();
+    EXPECT_TRUE(this->tokens(50ms).empty());
+    EXPECT_EQ(poll_calls.load() - before, 1) << "parked: the next poll blocks at once";
+
+    // A drained source is re-armed without a patch: the next byte is reported.
+    EXPECT_EQ(drain(rx), 3u);
+    before = poll_calls.load();
+    EXPECT_TRUE(this->tokens(0ns).empty());
+    EXPECT_EQ(poll_calls.load() - before, 1);
+    ASSERT_EQ(write_all(tx, 1), 1u);
+    EXPECT_EQ(this->tokens(1s), std::vector<std::size_t>{7});
+}
+
+// A re-arm from another thread: of a drained source (its entry still asks for readable: no
+// wake-up needed) and of a parked one (patched, and the blocked poll woken to see it).
+TYPED_TEST(poll_selector_test, rearm_from_another_thread_reaches_a_blocked_poll) {
+    auto ends = mio::posix::pipe().value();  // not a structured binding: lambdas capture it (clang 14)
+    auto& tx = ends.first;
+    auto& rx = ends.second;
+    ASSERT_TRUE(this->poll.registry().add(rx, mio::token{3}, mio::interest::readable));
+    for (bool parked : {false, true}) {
+        ASSERT_EQ(write_all(tx, 4), 4u);
+        EXPECT_EQ(this->tokens(1s), std::vector<std::size_t>{3});
+        if (parked) {
+            EXPECT_TRUE(this->tokens(10ms).empty());  // finds it undrained: parks it
+        }
+        std::thread t([&] {
+            std::this_thread::sleep_for(30ms);
+            EXPECT_EQ(drain(rx), 4u);  // would_block: the re-arm
+            std::this_thread::sleep_for(20ms);
+            EXPECT_EQ(write_all(tx, 1), 1u);
+        });
+        auto start = std::chrono::steady_clock::now();
+        auto got = this->tokens(5s);
+        auto took = std::chrono::steady_clock::now() - start;
+        t.join();
+        EXPECT_EQ(got, std::vector<std::size_t>{3}) << (parked ? "parked" : "drained");
+        EXPECT_LT(took, 2s);
+        EXPECT_EQ(drain(rx), 1u);
+    }
+}
+
+// modify with the interest it has is a re-arm (as after would_block: no patch, no wake-up),
+// and the new token is the one the next event carries.
+TYPED_TEST(poll_selector_test, modify_with_the_same_interest_rearms_and_changes_the_token) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    mio::posix::source_fd src{fds[0]};
+    ASSERT_TRUE(this->poll.registry().add(src, mio::token{1}, mio::interest::readable));
+    ASSERT_EQ(::write(fds[1], "ab", 2), 2);
+    EXPECT_EQ(this->tokens(1s), std::vector<std::size_t>{1});
+    char buf[8];
+    ASSERT_EQ(::read(fds[0], buf, sizeof buf), 2);  // a raw fd: drained, but not re-armed
+    EXPECT_TRUE(this->tokens(0ns).empty());
+    ASSERT_TRUE(this->poll.registry().modify(src, mio::token{2}, mio::interest::readable));
+    EXPECT_TRUE(this->tokens(0ns).empty()) << "re-armed, nothing to read";
+    ASSERT_EQ(::write(fds[1], "c", 1), 1);
+    EXPECT_EQ(this->tokens(1s), std::vector<std::size_t>{2});
+
+    // Left undrained, then re-armed by modify: reported again, with the token given.
+    EXPECT_TRUE(this->tokens(10ms).empty());
+    ASSERT_TRUE(this->poll.registry().modify(src, mio::token{3}, mio::interest::readable));
+    EXPECT_EQ(this->tokens(1s), std::vector<std::size_t>{3});
+
+    ASSERT_TRUE(this->poll.registry().remove(src));
+    ::close(fds[0]);
+    ::close(fds[1]);
 }
 
 TYPED_TEST(poll_selector_test, would_block_rearms) {

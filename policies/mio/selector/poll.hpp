@@ -10,6 +10,10 @@
 //   - its own I/O returning would_block: the library's sockets and pipes carry the hooks()
 //     of this selector in their io_source_state and call rearm(fd) then;
 //   - registry.modify(), which re-arms with the new interest.
+// Readable is disarmed lazily (see poll_lazy in detail/poll_shared.hpp): a delivered POLLIN
+// leaves the entry asking for it, so the usual re-arm (a read that drained to would_block)
+// patches nothing; the next poll(2) parks an entry whose owner left it readable. modify with
+// an unchanged interest is a re-arm of the same cost.
 // A raw posix::source_fd has no hooks: its owner must call registry.modify() once it has
 // drained the fd to would_block, or it gets no further event (as with mio's poll backend).
 // It must also be removed before the fd is closed: poll(2) does not forget closed fds.
@@ -38,7 +42,8 @@
 // one and nothing to report takes no lock (see poll_shared).
 //
 // Costs: the private copy mirrors the set entry for entry, and each change (add, modify,
-// remove, re-arm, a delivered event) is patched into it at its index: O(changes) per poll, a
+// remove, a re-arm of a parked entry, a delivered event other than readable) is patched into
+// it at its index: O(changes) per poll, a
 // full copy only when more than 256 changes piled up between two polls or when another clone
 // polled last. poll(2) itself scans the whole set (O(n)); at most RLIMIT_NOFILE fds (poll
 // fails with EINVAL beyond it). add allocates when the set or the highest fd grows; select

@@ -48,13 +48,24 @@ inline short to_poll_events(interest i) noexcept {
 // until re-armed, or a hung-up socket would be reported on every poll.
 inline constexpr short poll_always = POLLHUP | POLLERR | POLLNVAL;
 
+// POLLIN, disarmed lazily: a delivered readable event leaves the poll(2) entry as it was,
+// because a well-behaved owner reads until would_block, which re-arms it before the next poll
+// (mio's contract): that re-arm is then a flag set under the lock, with no entry to patch and
+// no copy to sync. An owner that stops reading early is found by the next poll(2), which
+// reports the disarmed readiness at once: the entry is then parked (patched to ask only for
+// what is armed), at the cost of that one extra poll(2) return. Everything else is disarmed at
+// once: a socket is writable most of the time and its owner seldom writes until would_block,
+// and an end of stream (POLLRDHUP) or a priority byte stays until read.
+inline constexpr short poll_lazy = POLLIN;
+
 // One registered fd.
 struct poll_registration {
     int fd;
     std::size_t token;
     short interest;    // every poll(2) bit the registration asks for
-    short armed;       // the part still polled for (the rest was reported and awaits a re-arm)
+    short armed;       // the part still reported (the rest was reported and awaits a re-arm)
     bool quiet;        // hang-up or error reported: out of the poll(2) set until re-armed
+    bool parked;       // the copies ask only for `armed`, else for `interest` (see poll_lazy); set when quiet
     std::uint64_t id;  // unique per add: a poll in flight never credits an old fd's readiness to a new one
 };
 
@@ -75,15 +86,21 @@ struct poll_copy {
 class spin_lock {
 public:
     void lock() noexcept {
-        while (locked_.exchange(true, std::memory_order_acquire)) {
-            for (int spins = 0; locked_.load(std::memory_order_relaxed);) {
-                if (++spins > 64) std::this_thread::yield();
-            }
-        }
+        if (locked_.exchange(true, std::memory_order_acquire)) [[unlikely]]
+            wait();
     }
     void unlock() noexcept { locked_.store(false, std::memory_order_release); }
 
 private:
+    // Out of line, so that an uncontended lock saves no registers around a call.
+    BOOST_NOINLINE void wait() noexcept {
+        do {
+            for (int spins = 0; locked_.load(std::memory_order_relaxed);) {
+                if (++spins > 64) std::this_thread::yield();
+            }
+        } while (locked_.exchange(true, std::memory_order_acquire));
+    }
+
     std::atomic<bool> locked_{false};
 };
 
@@ -107,11 +124,11 @@ public:
     result<void> add(int fd, token t, interest i) {
         if (!sys::is_open(fd)) return std::errc::bad_file_descriptor;
         std::lock_guard lock(lock_);
-        if (find(fd) != nullptr) return std::errc::file_exists;
+        if (slot(fd) != 0) return std::errc::file_exists;
         auto at = static_cast<std::size_t>(fd);
         if (slot_of_fd_.size() <= at) slot_of_fd_.resize(at + 1, 0);
         short ev = to_poll_events(i);
-        regs_.push_back({fd, t.value, ev, ev, false, next_id_++});
+        regs_.push_back({fd, t.value, ev, ev, false, false, next_id_++});
         slot_of_fd_[at] = regs_.size();
         changed(regs_.size() - 1);
         return {};
@@ -123,11 +140,18 @@ public:
     result<void> modify(int fd, token t, interest i) noexcept {
         {
             std::lock_guard lock(lock_);
-            if (auto* r = find(fd)) {
-                r->token = t.value;
-                r->interest = r->armed = to_poll_events(i);
-                r->quiet = false;
-                changed(index_of(r));
+            if (std::size_t at = slot(fd)) {
+                auto& r = regs_[at - 1];
+                short ev = to_poll_events(i);
+                r.token = t.value;  // read at delivery, under this lock: no copy holds it
+                r.armed = ev;
+                // The same interest on an entry that is not parked: a re-arm, as cheap as one
+                // after would_block (the copies already ask for `ev`).
+                if (ev == r.interest && !r.parked) [[likely]]
+                    return {};
+                r.interest = ev;
+                r.quiet = r.parked = false;
+                changed(at - 1);
                 return {};
             }
         }
@@ -144,13 +168,16 @@ public:
         return sys::is_open(fd) ? std::errc::no_such_file_or_directory : std::errc::bad_file_descriptor;
     }
 
+    // The common re-arm (a drained read: its entry still asks for everything) only sets the
+    // flags; a parked entry is patched, and a blocked poll woken, out of line.
     void rearm(int fd) noexcept {
         std::lock_guard lock(lock_);
-        auto* r = find(fd);
-        if (r == nullptr || (r->armed == r->interest && !r->quiet)) return;  // armed: no wake-up either
-        r->armed = r->interest;
-        r->quiet = false;
-        changed(index_of(r));
+        std::size_t at = slot(fd);
+        if (at == 0) return;
+        auto& r = regs_[at - 1];
+        r.armed = r.interest;
+        if (r.parked) [[unlikely]]
+            unpark(r);
     }
 
     void forget(int fd) noexcept {
@@ -230,29 +257,36 @@ public:
         auto left = static_cast<std::size_t>(ready);
         std::lock_guard lock(lock_);
         bool current = copy.epoch == epoch_.load(std::memory_order_relaxed);
+        // Nothing below resizes these; as locals they stay in registers across the stores.
+        poll_registration* regs = regs_.data();
+        std::size_t nregs = regs_.size();
+        poll_event* dst = out.data();
+        std::size_t cap = out.size();
         // Start where the last full batch stopped, so a small buffer cannot starve late fds:
         // two plain passes (start..end, then 1..start).
         std::size_t start = copy.cursor < size ? copy.cursor : 1;
         for (int pass = 0; pass < 2; ++pass) {
             std::size_t to = pass == 0 ? size : start;
             for (std::size_t i = pass == 0 ? start : 1; i < to; ++i) {
-                if (fds[i].revents == 0) continue;
-                auto* r = i <= regs_.size() && regs_[i - 1].id == ids[i] ? &regs_[i - 1] : find(fds[i].fd);
+                short revents = fds[i].revents;
+                if (revents == 0) continue;
+                auto* r = i <= nregs && regs[i - 1].id == ids[i] ? &regs[i - 1] : find(fds[i].fd);
                 if (r != nullptr && r->id == ids[i]) {  // else removed (or replaced) while polling
-                    if (auto got = static_cast<short>(fds[i].revents & (r->armed | poll_always))) {
-                        if (n == out.size()) {
+                    short armed = r->armed;
+                    auto got = static_cast<short>(revents & (armed | poll_always));
+                    if (got != 0) {
+                        if (n == cap) {
                             copy.cursor = i;
                             return n;
                         }
-                        out[n++] = poll_event{r->token, got};
-                        r->armed = static_cast<short>(r->armed & ~got);
-                        r->quiet = (got & poll_always) != 0;
-                        // Only this poll's copy needs the change (no other poll is blocked on
-                        // this set): it is patched here, in place, without waking anyone. A
-                        // registration that moved meanwhile has its old and new index queued,
-                        // and the next sync rewrites both.
-                        if (current) fds[i] = entry(*r);
+                        dst[n++] = poll_event{r->token, got};
+                        r->armed = static_cast<short>(armed & ~got);
                     }
+                    // Anything but an armed readable edge parks the entry: readiness reported
+                    // before and not re-armed since (its owner stopped short of would_block), a
+                    // writable edge, a hang-up or an error (see poll_lazy).
+                    if ((revents & ~(armed & poll_lazy)) != 0) [[unlikely]]
+                        park(*r, got, current ? &fds[i] : nullptr);
                 }
                 if (--left == 0) return n;
             }
@@ -263,12 +297,32 @@ public:
 private:
     static constexpr std::size_t dirty_capacity = 256;
 
-    static pollfd entry(const poll_registration& r) noexcept { return {r.quiet ? -1 : r.fd, r.armed, 0}; }
+    // Patches `at`, the entry of `r` in the polling thread's copy (null when that copy is not
+    // the current one: its next sync rebuilds it). Only this poll's copy needs the change (no
+    // other poll is blocked on this set), so nobody is woken. A registration that moved
+    // meanwhile has its old and new index queued, and the next sync rewrites both.
+    BOOST_NOINLINE static void park(poll_registration& r, short got, pollfd* at) noexcept {
+        if ((got & poll_always) != 0) r.quiet = true;
+        r.parked = true;
+        if (at != nullptr) *at = entry(r);
+    }
+    BOOST_NOINLINE void unpark(poll_registration& r) noexcept {
+        r.quiet = r.parked = false;
+        changed(index_of(&r));
+    }
 
+    static pollfd entry(const poll_registration& r) noexcept {
+        return {r.quiet ? -1 : r.fd, r.parked ? r.armed : r.interest, 0};
+    }
+
+    // The registration of `fd` is regs_[slot(fd) - 1]; 0 when it has none.
+    std::size_t slot(int fd) const noexcept {
+        auto at = static_cast<std::size_t>(static_cast<unsigned>(fd));  // -1 is out of range
+        return at < slot_of_fd_.size() ? slot_of_fd_[at] : 0;
+    }
     poll_registration* find(int fd) noexcept {
-        if (fd < 0 || static_cast<std::size_t>(fd) >= slot_of_fd_.size()) return nullptr;
-        std::size_t slot = slot_of_fd_[static_cast<std::size_t>(fd)];
-        return slot == 0 ? nullptr : &regs_[slot - 1];
+        std::size_t at = slot(fd);
+        return at == 0 ? nullptr : &regs_[at - 1];
     }
     std::size_t index_of(const poll_registration* r) const noexcept { return static_cast<std::size_t>(r - regs_.data()); }
 
