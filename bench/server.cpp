@@ -12,8 +12,9 @@
 //
 // Read discipline: where the selector promises it (selector_traits<S>::short_read_drains:
 // epoll), a read shorter than the buffer ends the read loop, because the next byte raises a
-// new edge: 3 syscalls per request (poll, read, write). Elsewhere (poll(2), which re-arms a
-// source only when its I/O returns would_block) the loop reads until would_block.
+// new edge: 3 syscalls per request (poll, read, write). Over poll(2) a short read ends it too,
+// and the server re-arms the connection with modify (rearm_by_modify below): 3 syscalls as
+// well. Elsewhere the loop reads until would_block.
 //
 // With MIO_BENCH_BUSY_POLL=USECS[,BUDGET[,PREFER]] (epoll only) the epoll instance busy-polls
 // (epoll_selector::set_busy_poll; see doc/busy_poll.md).
@@ -43,7 +44,14 @@ namespace {
 using selector = mio_bench::selector;
 using poll_type = mio::basic_poll<selector, mio::fixed_storage<256>, mio::no_waker>;
 using event = mio::basic_event<selector>;
-constexpr bool short_read_drains = mio::selector_traits<selector>::short_read_drains;
+// Over poll(2) a short read ends the read loop too, and the server re-arms the connection
+// itself with registry().modify() and its unchanged interest, which poll_selector takes as a
+// re-arm (no entry to patch): one read per event and 3 syscalls per request, as the
+// level-triggered libevent and libev servers, instead of a second read that ends in
+// would_block. (Re-arming a source is always safe over poll(2), which is level-triggered
+// underneath: new bytes after the short read are reported, none are lost.)
+constexpr bool rearm_by_modify = mio_bench::emulated_edges;
+constexpr bool short_read_drains = mio::selector_traits<selector>::short_read_drains || rearm_by_modify;
 // Emulated edges (poll(2)): a re-arm after a read's would_block re-arms the whole interest, and
 // a socket registered writable is writable at once, so every round trip would pay one extra
 // poll that reports writable alone (mio's poll backend does the same). There the server asks
@@ -209,9 +217,12 @@ public:
                     continue;
                 }
                 if constexpr (writable_on_demand) {
-                    if (c->has_backlog != c->asks_writable) [[unlikely]]
-                        ask_writable(c, e.token());
+                    if (c->has_backlog != c->asks_writable) [[unlikely]] {
+                        ask_writable(c, e.token());  // re-arms too
+                        continue;
+                    }
                 }
+                if constexpr (rearm_by_modify) rearm(c, e.token());
             }
         }
     }
@@ -243,6 +254,12 @@ private:
         c->asks_writable = c->has_backlog;
         auto i = c->has_backlog ? mio::interest::readable | mio::interest::writable : mio::interest::readable;
         if (auto r = poll_.registry().modify(c->stream, t, i); !r) fail("modify", r.error());
+    }
+    // Emulated edges: the read loop stopped at a short read (see rearm_by_modify).
+    void rearm(connection* c, mio::token t) {
+        auto i = c->asks_writable ? mio::interest::readable | mio::interest::writable : mio::interest::readable;
+        if (auto r = poll_.registry().modify(c->stream, t, i); !r) [[unlikely]]
+            fail("modify", r.error());
     }
     // Dropping the stream closes it, which also removes it from the poll.
     [[gnu::noinline]] void close(connection* c) {
