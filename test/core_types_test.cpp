@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <climits>
+#include <cstdint>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -128,6 +131,33 @@ TEST(result, copies_non_trivial_values) {
     a = mio::result<std::string>(std::errc::invalid_argument);
     b = a;
     EXPECT_EQ(b.error(), std::errc::invalid_argument);
+}
+
+// Integer results keep an error's value in the value itself (no union): every value an
+// error_code can hold must come back exactly, for each width and signedness.
+template <class T>
+void expect_error_values_round_trip() {
+    static_assert(sizeof(mio::result<T>) <= 16 && std::is_trivially_copyable_v<mio::result<T>>);
+    for (int v : {1, EAGAIN, -1, -5, INT_MAX, INT_MIN}) {
+        mio::result<T> r(std::error_code(v, std::generic_category()));
+        ASSERT_FALSE(r) << v;
+        EXPECT_EQ(r.error().value(), v);
+        EXPECT_EQ(&r.error().category(), &std::generic_category());
+    }
+    mio::result<T> zero(T{0});
+    EXPECT_TRUE(zero);
+    EXPECT_EQ(*zero, T{0});
+    EXPECT_FALSE(zero.error());
+    mio::result<T> init(std::in_place);
+    EXPECT_EQ(*init, T{0});
+}
+
+TEST(result, integer_results_keep_every_error_value) {
+    expect_error_values_round_trip<std::size_t>();
+    expect_error_values_round_trip<std::ptrdiff_t>();
+    expect_error_values_round_trip<int>();
+    expect_error_values_round_trip<unsigned>();
+    expect_error_values_round_trip<std::uint64_t>();
 }
 
 TEST(result, void_result) {

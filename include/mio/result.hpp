@@ -50,10 +50,31 @@ protected:
         : value_(std::forward<Args>(args)...) {}
     explicit result_storage(std::error_code ec) noexcept : error_value_(ec.value()), category_(&ec.category()) {}
 
+    int error_value() const noexcept { return error_value_; }
+
     union {
         T value_;
         int error_value_;
     };
+    const std::error_category* category_ = nullptr;
+};
+
+// An integer T (byte counts): the error's value is kept in the value itself, not in a union
+// beside it, so that the paths that make a result (bytes, end of stream, error) join into one
+// register instead of two halves that the compiler splices back together.
+template <class T>
+    requires(std::is_integral_v<T> && sizeof(T) >= sizeof(int))
+class result_storage<T, true> {
+protected:
+    template <class... Args>
+    explicit result_storage(std::in_place_t, Args&&... args) noexcept : value_(std::forward<Args>(args)...) {}
+    explicit result_storage(std::error_code ec) noexcept
+        : value_(static_cast<T>(ec.value())), category_(&ec.category()) {}
+    // Converting back is exact: C++20 integer conversions are modulo 2^N, and T is at least
+    // as wide as int.
+    int error_value() const noexcept { return static_cast<int>(value_); }
+
+    T value_;
     const std::error_category* category_ = nullptr;
 };
 
@@ -89,6 +110,8 @@ protected:
     }
     ~result_storage() { destroy(); }
 
+    int error_value() const noexcept { return error_value_; }
+
     union {
         T value_;
         int error_value_;
@@ -120,7 +143,7 @@ class [[nodiscard]] result : private detail::result_storage<T> {
     static constexpr bool is_error_code = std::is_same_v<std::remove_cv_t<T>, std::error_code>;
     using storage = detail::result_storage<T>;
     using storage::category_;
-    using storage::error_value_;
+    using storage::error_value;
     using storage::value_;
 
 public:
@@ -152,7 +175,7 @@ public:
 
     /// The error; a default (falsy) error_code when a value is held.
     std::error_code error() const noexcept {
-        return category_ ? std::error_code(error_value_, *category_) : std::error_code{};
+        return category_ ? std::error_code(error_value(), *category_) : std::error_code{};
     }
 
 private:
