@@ -256,55 +256,61 @@ public:
         std::size_t size = copy.fds.size();
         auto left = static_cast<std::size_t>(ready);
         std::lock_guard lock(lock_);
-        bool current = copy.epoch == epoch_.load(std::memory_order_relaxed);
-        // Nothing below resizes these; as locals they stay in registers across the stores.
+        // Few live values in the loop, so that the common event costs no spill: registrations
+        // (nothing below resizes them) and the output as pointers.
         poll_registration* regs = regs_.data();
         std::size_t nregs = regs_.size();
-        poll_event* dst = out.data();
-        std::size_t cap = out.size();
+        poll_event* dst = out.data() + n;
+        poll_event* const dst_end = out.data() + out.size();
         // Start where the last full batch stopped, so a small buffer cannot starve late fds:
         // two plain passes (start..end, then 1..start).
         std::size_t start = copy.cursor < size ? copy.cursor : 1;
         for (int pass = 0; pass < 2; ++pass) {
-            std::size_t to = pass == 0 ? size : start;
-            for (std::size_t i = pass == 0 ? start : 1; i < to; ++i) {
-                short revents = fds[i].revents;
-                if (revents == 0) continue;
-                auto* r = i <= nregs && regs[i - 1].id == ids[i] ? &regs[i - 1] : find(fds[i].fd);
+            pollfd* const end = fds + (pass == 0 ? size : start);
+            for (pollfd* p = fds + (pass == 0 ? start : 1);; ++p) {
+                // The loop that runs once per registered fd up to the last one reported: it
+                // touches the pollfds alone.
+                while (p < end && p->revents == 0) ++p;
+                if (p == end) break;
+                auto i = static_cast<std::size_t>(p - fds);
+                short revents = p->revents;
+                auto* r = i <= nregs && regs[i - 1].id == ids[i] ? &regs[i - 1] : find(p->fd);
                 if (r != nullptr && r->id == ids[i]) {  // else removed (or replaced) while polling
                     short armed = r->armed;
                     auto got = static_cast<short>(revents & (armed | poll_always));
                     if (got != 0) {
-                        if (n == cap) {
+                        if (dst == dst_end) {
                             copy.cursor = i;
-                            return n;
+                            return static_cast<std::size_t>(dst - out.data());
                         }
-                        dst[n++] = poll_event{r->token, got};
+                        *dst++ = poll_event{r->token, got};
                         r->armed = static_cast<short>(armed & ~got);
                     }
                     // Anything but an armed readable edge parks the entry: readiness reported
                     // before and not re-armed since (its owner stopped short of would_block), a
                     // writable edge, a hang-up or an error (see poll_lazy).
                     if ((revents & ~(armed & poll_lazy)) != 0) [[unlikely]]
-                        park(*r, got, current ? &fds[i] : nullptr);
+                        park(*r, got, copy, *p);
                 }
-                if (--left == 0) return n;
+                if (--left == 0) break;
             }
+            if (left == 0) break;
         }
-        return n;
+        return static_cast<std::size_t>(dst - out.data());
     }
 
 private:
     static constexpr std::size_t dirty_capacity = 256;
 
-    // Patches `at`, the entry of `r` in the polling thread's copy (null when that copy is not
-    // the current one: its next sync rebuilds it). Only this poll's copy needs the change (no
-    // other poll is blocked on this set), so nobody is woken. A registration that moved
-    // meanwhile has its old and new index queued, and the next sync rewrites both.
-    BOOST_NOINLINE static void park(poll_registration& r, short got, pollfd* at) noexcept {
+
+    // Parks `r` and patches its entry `at` in `copy`, the polling thread's copy, when that
+    // is the current one (else its next sync rebuilds it). Only this poll's copy needs the
+    // change (no other poll is blocked on this set), so nobody is woken. A registration that
+    // moved meanwhile has its old and new index queued, and the next sync rewrites both.
+    BOOST_NOINLINE void park(poll_registration& r, short got, const poll_copy& copy, pollfd& at) noexcept {
         if ((got & poll_always) != 0) r.quiet = true;
         r.parked = true;
-        if (at != nullptr) *at = entry(r);
+        if (copy.epoch == epoch_.load(std::memory_order_relaxed)) at = entry(r);
     }
     BOOST_NOINLINE void unpark(poll_registration& r) noexcept {
         r.quiet = r.parked = false;
