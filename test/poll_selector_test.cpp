@@ -689,6 +689,27 @@ TYPED_TEST(poll_selector_test, no_allocation_in_select_after_warm_up) {
     EXPECT_EQ(after.total() - before.total(), 0) << "select allocated after warm-up";
 }
 
+// The first poll reserves the private copy for a small set: registrations added later (a
+// listener's first connections) cost their add, never a reallocation inside a poll.
+TYPED_TEST(poll_selector_test, a_small_set_grows_without_allocating_in_poll) {
+    if (!mio_alloc::counts_new) GTEST_SKIP() << "operator new cannot be replaced under clang's TSan";
+    ASSERT_TRUE(this->poll.poll(this->events, 0ns));  // the first sync
+    std::vector<std::pair<mio::posix::pipe_sender, mio::posix::pipe_receiver>> pipes;
+    pipes.reserve(32);
+    for (std::size_t i = 0; i < 32; ++i) {
+        pipes.push_back(mio::posix::pipe().value());
+        ASSERT_TRUE(this->poll.registry().add(pipes.back().second, mio::token{i}, mio::interest::readable));
+        char c = 'p';
+        ASSERT_TRUE(pipes.back().first.write(std::span<const char>(&c, 1)));
+        mio_alloc::allocation_snapshot before;
+        ASSERT_TRUE(this->poll.poll(this->events, 1s));
+        mio_alloc::allocation_snapshot after;
+        EXPECT_EQ(after.total() - before.total(), 0) << "poll after add number " << i + 1;
+        ASSERT_EQ(this->events.size(), 1u);
+        EXPECT_EQ((*this->events.begin()).token(), mio::token{i});
+    }
+}
+
 TYPED_TEST(poll_selector_test, sub_millisecond_timeout_is_not_rounded_to_zero) {
     auto [tx, rx] = mio::posix::pipe().value();
     ASSERT_TRUE(this->poll.registry().add(rx, mio::token{1}, mio::interest::readable));

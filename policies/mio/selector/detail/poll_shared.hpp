@@ -9,6 +9,7 @@
 #include <mio/result.hpp>
 #include <mio/token.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -301,6 +302,7 @@ public:
 
 private:
     static constexpr std::size_t dirty_capacity = 256;
+    static constexpr std::size_t copy_reserve = 64;  // 1 KiB of pollfds and ids
 
 
     // Parks `r` and patches its entry `at` in `copy`, the polling thread's copy, when that
@@ -371,7 +373,14 @@ private:
     void sync(poll_copy& copy) {
         std::size_t size = regs_.size() + 1;
         // resize keeps the capacity: nothing is allocated once the set has stopped growing.
+        // The first growth reserves room for copy_reserve entries, so that a small set (a
+        // listener and its first connections) never reallocates its copy on later polls.
         if (copy.fds.size() != size) [[unlikely]] {
+            if (copy.fds.capacity() < size) {
+                std::size_t room = std::max({size, 2 * copy.fds.capacity(), copy_reserve});
+                copy.fds.reserve(room);
+                copy.ids.reserve(room);
+            }
             copy.fds.resize(size);
             copy.ids.resize(size);
         }
