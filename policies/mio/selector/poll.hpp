@@ -43,12 +43,12 @@
 //
 // Costs: the private copy mirrors the set entry for entry, and each change (add, modify,
 // remove, a re-arm of a parked entry, a delivered event other than readable) is patched into
-// it at its index: O(changes) per poll, a
-// full copy only when more than 256 changes piled up between two polls or when another clone
-// polled last. poll(2) itself scans the whole set (O(n)); at most RLIMIT_NOFILE fds (poll
-// fails with EINVAL beyond it). add allocates when the set or the highest fd grows; select
-// allocates nothing once the set has stopped growing. add calls fcntl(F_GETFD) to report a
-// closed fd as EBADF at once, as epoll_ctl does; modify and remove only on their error path.
+// it at its index: O(changes) per poll, a full copy only when more than 256 changes piled up
+// between two polls or when another clone polled last. poll(2) itself scans the whole set
+// (O(n)); at most RLIMIT_NOFILE fds (poll fails with EINVAL beyond it). add allocates when the
+// set or the highest fd grows, including spare room for the poller's copy; select allocates
+// nothing (it swaps that room in). add calls fcntl(F_GETFD) to report a closed fd as EBADF at
+// once, as epoll_ctl does; modify and remove only on their error path.
 // Timeouts have nanosecond resolution through ppoll where libc has it (Linux, the BSDs);
 // elsewhere poll(2) with the timeout rounded up to whole milliseconds, never down to zero.
 #pragma once
@@ -141,8 +141,9 @@ public:
 
     /// Waits for events into `out`; returns how many. std::nullopt blocks until an event,
     /// zero polls once without blocking. Errors: EINTR (not retried), EINVAL (more fds than
-    /// RLIMIT_NOFILE), ENOMEM. Allocates nothing once the interest set has stopped growing;
-    /// while it grows, its private copy of the set may grow too (std::bad_alloc on exhaustion).
+    /// RLIMIT_NOFILE), ENOMEM. Allocates nothing: when the set grew, its private copy takes
+    /// the room add made for it. Only a second clone polling the same set may find that room
+    /// taken and allocate (std::bad_alloc on exhaustion).
     result<std::size_t> select(std::span<poll_event> out, std::optional<std::chrono::nanoseconds> timeout) {
         if (!shared_) return std::errc::bad_file_descriptor;
         using clock = std::chrono::steady_clock;

@@ -117,7 +117,10 @@ private:
 // notifier wakes it.
 class poll_shared {
 public:
-    explicit poll_shared(sys::notifier n) : notify_(std::move(n)) { dirty_.reserve(dirty_capacity); }
+    explicit poll_shared(sys::notifier n) : notify_(std::move(n)) {
+        dirty_.reserve(dirty_capacity);
+        grow_spare(1);
+    }
 
     // add must tell a closed fd (EBADF) at once, as epoll_ctl does (DESIGN.md), and poll(2)
     // cannot: it reports POLLNVAL only at the next poll. One fcntl(F_GETFD) per add is that
@@ -128,6 +131,8 @@ public:
         if (slot(fd) != 0) return std::errc::file_exists;
         auto at = static_cast<std::size_t>(fd);
         if (slot_of_fd_.size() <= at) slot_of_fd_.resize(at + 1, 0);
+        // A poll's copy will need room for one more entry: it is allocated here, not there.
+        if (spare_fds_.capacity() < regs_.size() + 2) grow_spare(regs_.size() + 2);
         short ev = to_poll_events(i);
         regs_.push_back({fd, t.value, ev, ev, false, false, next_id_++});
         slot_of_fd_[at] = regs_.size();
@@ -302,7 +307,29 @@ public:
 
 private:
     static constexpr std::size_t dirty_capacity = 256;
-    static constexpr std::size_t copy_reserve = 64;  // 1 KiB of pollfds and ids
+    static constexpr std::size_t copy_reserve = 64;  // the least a copy is grown to: 1 KiB
+
+    // Under the lock. Called by add (and create), which may allocate: the spare then holds
+    // room for the whole set, and the next poll's copy swaps it in instead of allocating.
+    void grow_spare(std::size_t need) {
+        std::size_t room = std::max({need, 2 * spare_fds_.capacity(), copy_reserve});
+        spare_fds_.reserve(room);
+        spare_ids_.reserve(room);
+    }
+    // Under the lock, from sync: `copy` needs room for `size` entries. Its contents move into
+    // the spare, which becomes the copy; the old buffers become the spare (add grows it).
+    BOOST_NOINLINE void grow(poll_copy& copy, std::size_t size) {
+        if (spare_fds_.capacity() >= size && spare_ids_.capacity() >= size) {
+            spare_fds_.assign(copy.fds.begin(), copy.fds.end());
+            spare_ids_.assign(copy.ids.begin(), copy.ids.end());
+            copy.fds.swap(spare_fds_);
+            copy.ids.swap(spare_ids_);
+            return;
+        }
+        std::size_t room = std::max({size, 2 * copy.fds.capacity(), copy_reserve});
+        copy.fds.reserve(room);
+        copy.ids.reserve(room);
+    }
 
 
     // Parks `r` and patches its entry `at` in `copy`, the polling thread's copy, when that
@@ -372,15 +399,10 @@ private:
     // the queue overflowed or another copy was synced since this one.
     void sync(poll_copy& copy) {
         std::size_t size = regs_.size() + 1;
-        // resize keeps the capacity: nothing is allocated once the set has stopped growing.
-        // The first growth reserves room for copy_reserve entries, so that a small set (a
-        // listener and its first connections) never reallocates its copy on later polls.
+        // resize keeps the capacity, and a copy that must grow takes the spare buffers add
+        // has grown: a poll allocates nothing (unless two clones poll, and the spare is gone).
         if (copy.fds.size() != size) [[unlikely]] {
-            if (copy.fds.capacity() < size) {
-                std::size_t room = std::max({size, 2 * copy.fds.capacity(), copy_reserve});
-                copy.fds.reserve(room);
-                copy.ids.reserve(room);
-            }
+            if (copy.fds.capacity() < size) grow(copy, size);
             copy.fds.resize(size);
             copy.ids.resize(size);
         }
@@ -411,6 +433,8 @@ private:
     std::vector<poll_registration> regs_;
     std::vector<std::size_t> slot_of_fd_;  // fd -> index + 1 in regs_, 0 when not registered
     std::vector<std::size_t> dirty_;       // indices changed since the current copy was synced
+    std::vector<pollfd> spare_fds_;        // room for the next copy that must grow (see grow)
+    std::vector<std::uint64_t> spare_ids_;
     bool rebuild_ = false;                 // the current copy must be rebuilt (dirty_ overflowed)
     std::uint64_t next_id_ = 1;
     // Read without the lock (see the class comment):
