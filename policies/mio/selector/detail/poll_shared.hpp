@@ -107,9 +107,11 @@ private:
 
 // The interest set shared by a poll_selector and its clones.
 //
-// Changes (add, modify, remove, rearm, delivery) are made under the lock and queue the index
-// they touched; the next poll applies only those to its copy (a full rebuild when the queue
-// overflows, or when another handle's copy was the current one). An idle poll takes no lock:
+// Changes (add, remove, a modify of the interest, the re-arm of a parked entry) are made under
+// the lock and queue the index they touched; the next poll applies only those to its copy (a
+// full rebuild when the queue overflows, or when another handle's copy was the current one).
+// A plain re-arm and a delivered readable event change flags only (see poll_lazy); a delivery
+// that parks an entry patches the polling thread's copy directly. An idle poll takes no lock:
 // it announces itself in `pollers_`, then reads `changed_` and `wake_pending_`; a change or a
 // wake stores its flag, then reads `pollers_` and signals the notifier only when a poll may be
 // blocked. Both sides use sequentially consistent operations, so at least one of them sees the
@@ -237,8 +239,8 @@ public:
 
     // After a poll that returned `ready` (poll(2)'s count of entries with revents, or -1):
     // moves reported readiness (and a pending wake) into `out`, at most out.size() (the rest
-    // stays armed and comes next time), and disarms what it reported, in the shared set and in
-    // `copy`. Returns how many. An idle poll takes no lock and costs nothing per fd; otherwise
+    // stays armed and comes next time), and disarms what it reported in the shared set, parking
+    // (patching in `copy`) the entries that must stop asking (see poll_lazy). Returns how many. An idle poll takes no lock and costs nothing per fd; otherwise
     // the scan stops at the `ready`-th entry with revents.
     BOOST_FORCEINLINE std::size_t end_poll(poll_copy& copy, std::span<poll_event> out, int ready) noexcept {
         pollers_.fetch_sub(1);
